@@ -1,0 +1,1 @@
+//! The TLS stream. Being written.

@@ -1,0 +1,1 @@
+//! TLS credentials and client configuration. Being written.
