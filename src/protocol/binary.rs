@@ -16,7 +16,7 @@
 //! payload size, missing items) are a separate step ([`check`]) so that the
 //! sandbox can answer exactly as Apple does, with the matching status.
 
-use super::Parsed;
+pub use super::Parsed;
 use super::{payload::BINARY_MAX_PAYLOAD, token::BINARY_TOKEN_LEN};
 
 /// The frame layouts of the binary protocol.

@@ -1,19 +1,71 @@
-//! Binary protocol sender (window + resend). Being written.
-use std::time::Duration;
+//! The binary protocol engine: writes notifications, reads error responses, and
+//! resends whatever the gateway discarded, so that nothing accepted is lost.
+//!
+//! What happens when (Apple's rules, see `shared/design/protocol.md`):
+//! - **Error response** (status 1–8, 128, 255) for frame N: N is reported as a
+//!   failure, everything before it was processed, everything after it is resent
+//!   once on a new connection.
+//! - **Shutdown** (status 10) naming N: N and everything before it were delivered;
+//!   everything after it is resent. Nothing is reported as failed.
+//! - **Silent drop** (end of stream, reset, or no progress for `timeout`): nothing
+//!   says what the gateway processed, so everything not yet settled is resent, in
+//!   segments each followed by a probe (see [`super::window`]) whose answer proves the
+//!   segment was processed. Segments halve after every drop and double after every
+//!   confirmed one, so a gateway that drops connections often still sees progress,
+//!   and duplicates are bounded by the segment size per drop.
+//! - **Settling** (`flush`): once everything is written, a small batch written
+//!   without back-pressure is settled by a quiet grace period (late error responses
+//!   arrive within it); a large batch, or one written against back-pressure (bytes
+//!   may still sit unread in the gateway's buffers), is settled by a probe.
+//! - **Window full**: a probe settles what is there; `send` waits for it rather
+//!   than forget anything.
+//!
+//! Reconnects happen only when there is something to write, immediately after an
+//! error response, and with exponential back-off after failures; a gateway that
+//! makes no progress for `timeout` ends in [`Error::Undelivered`], with every
+//! unsettled notification listed in the failures (status 255), never dropped.
 
+use std::collections::VecDeque;
+use std::io;
+use std::time::{Duration, Instant};
+
+use super::window::{Outcome, Window};
 use super::{Failure, Stats};
-use crate::error::Result;
-use crate::protocol::binary::{Command, ErrorResponse};
-use crate::transport::Connector;
+use crate::error::{Error, Result};
+use crate::protocol::binary::{self, status, Command, ErrorResponse, Frame, Parsed};
+use crate::protocol::token;
+use crate::transport::{Connector, Interest, Link};
+
+/// `send` hands bytes to the connection once this many are waiting…
+const WRITE_CHUNK: usize = 16 * 1024;
+/// …or once this long has passed since it last did, so nothing waits long.
+const PUSH_INTERVAL: Duration = Duration::from_millis(2);
+/// `send` blocks (within `timeout`) while more than this is waiting to be written.
+const MAX_UNWRITTEN: usize = 4 << 20;
+/// Memory bound of the window, whatever the `window` count says.
+const MAX_WINDOW_BYTES: u64 = 64 << 20;
+/// `flush` settles at most this many notifications by a grace period; more by a probe.
+const GRACE_MAX: usize = 1000;
+/// The smallest segment resent between probes after a silent drop.
+const MIN_SEGMENT: usize = 16;
+/// Error responses kept for `take_error_response`.
+const MAX_RESPONSES: usize = 1000;
+/// Reconnect back-off: first delay and ceiling.
+const BACKOFF_FIRST: Duration = Duration::from_millis(50);
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+
+/// Status reported for notifications the engine gave up on (Apple's "None (unknown)").
+pub const STATUS_NOT_DELIVERED: u32 = status::UNKNOWN as u32;
 
 /// Tunables of the engine.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Bound for connect and every blocking step.
+    /// Bound for connect and every blocking step; also how long the engine keeps
+    /// trying without progress before it gives up.
     pub timeout: Duration,
     /// How long `flush` waits, once everything is written, for late error responses.
     pub grace: Duration,
-    /// Notifications kept for resending before the engine confirms them with a probe.
+    /// Notifications kept for resending before the engine settles them with a probe.
     pub window: usize,
 }
 
@@ -37,49 +89,612 @@ pub struct Outgoing<'a> {
     pub priority: u8,
 }
 
+/// What a blocking [`Sender::drive`] waits for.
+#[derive(Debug, Clone, Copy)]
+enum Goal {
+    /// At most this many bytes wait to be written.
+    Unwritten(usize),
+    /// The window has room for one more notification.
+    Room,
+    /// Everything is written and no probe awaits its answer.
+    AllWritten,
+    /// Nothing happens on the connection until the instant passes.
+    Quiet(Instant),
+}
+
 /// The engine, generic over how it connects.
 pub struct Sender<C: Connector> {
     connector: C,
     options: Options,
+    link: Option<C::Link>,
+    window: Window,
+    /// The next default identifier handed to callers.
+    next_identifier: u32,
+    /// Bytes read from the gateway not yet parsed.
+    inbox: Vec<u8>,
+    failures: Vec<Failure>,
+    responses: VecDeque<ErrorResponse>,
+    stats: Stats,
+    closed: bool,
+    /// After a silent drop: notifications resent per probe-checked segment.
+    segment: Option<usize>,
+    /// A write would have blocked since the window was last empty.
+    pressure: bool,
+    /// When bytes were last handed to the connection.
+    last_push: Instant,
+    /// Counts connection losses and error responses: a change means "something happened".
+    generation: u64,
+    /// Since when connections have been failing without anything being settled.
+    stalled_since: Option<Instant>,
+    /// Connection failures in a row without progress, for the back-off.
+    failures_in_row: u32,
+    /// Why the last connection ended or could not be made, for messages.
+    last_cause: String,
 }
 
 impl<C: Connector> Sender<C> {
-    /// Connects now (so bad credentials fail in the constructor).
-    pub fn connect(connector: C, options: Options) -> Result<Self> {
-        let _ = (&connector, &options);
-        todo!()
+    /// Connects now, so that bad credentials and unreachable gateways fail here.
+    pub fn connect(mut connector: C, options: Options) -> Result<Self> {
+        let link = connector.connect(Instant::now() + options.timeout)?;
+        Ok(Sender {
+            connector,
+            options,
+            link: Some(link),
+            window: Window::new(),
+            next_identifier: 1,
+            inbox: Vec::new(),
+            failures: Vec::new(),
+            responses: VecDeque::new(),
+            stats: Stats { connected: true, ..Stats::default() },
+            closed: false,
+            segment: None,
+            pressure: false,
+            last_push: Instant::now(),
+            generation: 0,
+            stalled_since: None,
+            failures_in_row: 0,
+            last_cause: String::new(),
+        })
     }
-    /// Queues and writes one notification; returns its identifier.
+
+    /// Queues one notification and writes it (coalesced with its neighbours);
+    /// returns its identifier.
     pub fn send(&mut self, n: &Outgoing<'_>) -> Result<u32> {
-        let _ = n;
-        todo!()
+        self.check_open()?;
+        let identifier = match n.identifier {
+            Some(id) => id,
+            None => self.next_default_identifier(),
+        };
+        let frame = Frame {
+            command: n.command,
+            token: Some(n.token),
+            payload: Some(n.payload),
+            identifier,
+            expiry: n.expiry,
+            priority: n.priority,
+        };
+        self.enqueue(&frame, identifier)?;
+        Ok(identifier)
     }
-    /// Parses whole frames from `bytes` and sends them as [`Sender::send`] does; returns `bytes.len()`.
+
+    /// Parses every frame in `bytes` (one or more, whole), checks each as Apple
+    /// would, then queues them all as [`Sender::send`] does. Nothing is queued
+    /// unless every frame is whole and valid. Returns `bytes.len()`.
     pub fn write_frames(&mut self, bytes: &[u8]) -> Result<usize> {
-        let _ = bytes;
-        todo!()
+        self.check_open()?;
+        let frames = parse_frames(bytes)?;
+        for frame in &frames {
+            let identifier = if frame.command == Command::Simple {
+                self.next_default_identifier()
+            } else {
+                frame.identifier
+            };
+            self.enqueue(frame, identifier)?;
+        }
+        Ok(bytes.len())
     }
-    /// Settles everything sent so far; returns the failures collected since the last call.
+
+    /// Settles everything sent so far and returns the failures collected since
+    /// the last call. With `timeout`, gives up waiting after it (the notifications
+    /// stay queued); without, each blocking step is bounded by the option `timeout`.
     pub fn flush(&mut self, timeout: Option<Duration>) -> Result<Vec<Failure>> {
-        let _ = timeout;
-        todo!()
+        self.check_open()?;
+        self.settle(timeout.map(|t| Instant::now() + t))?;
+        Ok(self.take_failures())
     }
+
     /// Failures collected so far, cleared.
     pub fn take_failures(&mut self) -> Vec<Failure> {
-        todo!()
+        std::mem::take(&mut self.failures)
     }
-    /// The oldest error response not yet returned, without blocking.
+
+    /// The oldest error response not yet returned, without blocking. Identifiers
+    /// are the caller's.
     pub fn take_error_response(&mut self) -> Option<ErrorResponse> {
-        todo!()
+        if !self.closed {
+            self.read_available();
+        }
+        self.responses.pop_front()
     }
+
     pub fn stats(&self) -> Stats {
-        todo!()
+        Stats { connected: self.is_connected(), ..self.stats.clone() }
     }
+
     pub fn is_connected(&self) -> bool {
-        todo!()
+        !self.closed && self.link.is_some()
     }
-    /// Flushes (bounded by the timeout) and closes. Later sends fail with `Error::Closed`.
+
+    /// Settles what is queued (bounded by `timeout`) and closes. Later sends fail
+    /// with [`Error::Closed`]. Returns the failures still unread, which stay
+    /// readable through [`Sender::take_failures`].
     pub fn close(&mut self) -> Result<Vec<Failure>> {
-        todo!()
+        if self.closed {
+            return Ok(self.failures.clone());
+        }
+        let result = self.settle(Some(Instant::now() + self.options.timeout));
+        if result.is_err() {
+            self.give_up_quietly("the connection was closed before they were settled");
+        }
+        self.link = None;
+        self.closed = true;
+        result.map(|()| self.failures.clone())
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.closed {
+            Err(Error::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn next_default_identifier(&mut self) -> u32 {
+        let id = self.next_identifier;
+        self.next_identifier = self.next_identifier.wrapping_add(1);
+        id
+    }
+
+    fn enqueue(&mut self, frame: &Frame<'_>, identifier: u32) -> Result<()> {
+        self.make_room()?;
+        if let Some(segment) = self.segment {
+            if self.window.since_last_probe() >= segment {
+                self.window.push_probe();
+            }
+        }
+        self.window.push(frame, identifier);
+        self.stats.sent += 1;
+        let waiting = self.window.unwritten().len();
+        if waiting >= WRITE_CHUNK || self.last_push.elapsed() >= PUSH_INTERVAL {
+            self.pump()?;
+        }
+        if self.window.unwritten().len() > MAX_UNWRITTEN {
+            self.drive(Goal::Unwritten(MAX_UNWRITTEN / 4), None)?;
+        }
+        Ok(())
+    }
+
+    /// Waits (settling with a probe) while the window is at its bound.
+    fn make_room(&mut self) -> Result<()> {
+        if self.has_room() {
+            return Ok(());
+        }
+        if !self.window.ends_with_probe() {
+            self.window.push_probe();
+        }
+        self.drive(Goal::Room, None)?;
+        Ok(())
+    }
+
+    fn has_room(&self) -> bool {
+        self.window.len() < self.options.window.max(1) && self.window.bytes() < MAX_WINDOW_BYTES
+    }
+
+    /// One non-blocking step: connect if needed, write what may be written, read
+    /// what has arrived.
+    fn pump(&mut self) -> Result<()> {
+        if self.link.is_none() && !self.window.unwritten().is_empty() {
+            self.reconnect(None)?;
+        }
+        self.write_available();
+        self.read_available();
+        Ok(())
+    }
+
+    /// Makes the whole window settled.
+    fn settle(&mut self, deadline: Option<Instant>) -> Result<()> {
+        while !self.window.is_empty() {
+            if !self.drive(Goal::AllWritten, deadline)? {
+                return Err(self.flush_timeout());
+            }
+            if self.window.is_empty() {
+                break;
+            }
+            if self.link.is_none() {
+                continue;
+            }
+            let by_grace = self.window.len() <= GRACE_MAX
+                && !self.pressure
+                && self.segment.is_none()
+                && !self.window.has_probe();
+            if by_grace {
+                let generation = self.generation;
+                let until = Instant::now() + self.options.grace;
+                if !self.drive(Goal::Quiet(until), deadline)? {
+                    return Err(self.flush_timeout());
+                }
+                if self.generation == generation && self.link.is_some() {
+                    self.window.settle_all();
+                    self.progress();
+                }
+            } else if !self.window.ends_with_probe() {
+                self.window.push_probe();
+            }
+        }
+        self.pressure = false;
+        Ok(())
+    }
+
+    fn flush_timeout(&self) -> Error {
+        Error::Timeout(format!(
+            "flush did not settle {} notification(s) in time on {}; they stay queued and the next flush() or close() goes on with them",
+            self.window.len(),
+            self.connector.describe()
+        ))
+    }
+
+    fn goal_reached(&self, goal: Goal) -> bool {
+        match goal {
+            Goal::Unwritten(max) => self.window.unwritten().len() <= max,
+            Goal::Room => self.has_room(),
+            Goal::AllWritten => {
+                self.window.is_empty()
+                    || (self.link.is_some() && self.window.all_written() && !self.window.probe_outstanding())
+            }
+            Goal::Quiet(until) => Instant::now() >= until,
+        }
+    }
+
+    /// Blocks until `goal` is reached (`Ok(true)`) or `deadline` passes (`Ok(false)`).
+    /// Every wait is bounded by the option `timeout`; a connection on which nothing
+    /// moves for that long is treated as dropped.
+    fn drive(&mut self, goal: Goal, deadline: Option<Instant>) -> Result<bool> {
+        let generation = self.generation;
+        loop {
+            if self.goal_reached(goal) {
+                return Ok(true);
+            }
+            if matches!(goal, Goal::Quiet(_)) && self.generation != generation {
+                return Ok(true);
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Ok(false);
+            }
+            if self.link.is_none() {
+                if self.window.unwritten().is_empty() && !matches!(goal, Goal::AllWritten | Goal::Room) {
+                    return Ok(true);
+                }
+                self.reconnect(deadline)?;
+                continue;
+            }
+            self.write_available();
+            self.read_available();
+            if self.goal_reached(goal) || self.link.is_none() {
+                continue;
+            }
+            let step = now + self.options.timeout;
+            let mut until = deadline.map_or(step, |d| d.min(step));
+            if let Goal::Quiet(q) = goal {
+                until = until.min(q);
+            }
+            let interest =
+                if self.window.unwritten().is_empty() { Interest::Read } else { Interest::ReadWrite };
+            let Some(link) = self.link.as_mut() else { continue };
+            match link.wait(interest, until) {
+                Ok(true) => {}
+                Ok(false) if until == step && deadline.is_none_or(|d| step < d) => {
+                    // Nothing moved for a whole `timeout`: the gateway stopped answering.
+                    let secs = self.options.timeout.as_secs_f64();
+                    self.lose_connection(format!("the gateway stopped answering for {secs} s"));
+                }
+                Ok(false) => {}
+                Err(e) => self.lose_connection(describe_io(&e)),
+            }
+        }
+    }
+
+    /// Hands the connection what the window allows, without blocking.
+    fn write_available(&mut self) {
+        let Some(link) = self.link.as_mut() else { return };
+        let mut failed = None;
+        loop {
+            let chunk = self.window.unwritten();
+            if chunk.is_empty() {
+                break;
+            }
+            match link.write(chunk) {
+                Ok(0) => {
+                    self.pressure = true;
+                    break;
+                }
+                Ok(n) => {
+                    self.window.advance(n);
+                    self.stats.bytes += n as u64;
+                    self.last_push = Instant::now();
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.pressure = true;
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        if failed.is_none() {
+            if let Err(e) = link.flush() {
+                if e.kind() != io::ErrorKind::WouldBlock && e.kind() != io::ErrorKind::Interrupted {
+                    failed = Some(e);
+                }
+            }
+        }
+        if let Some(e) = failed {
+            // A write error usually means the gateway closed after an error
+            // response that is already in our receive buffer: read it first.
+            self.read_available();
+            if self.link.is_some() {
+                self.lose_connection(describe_io(&e));
+            }
+        }
+    }
+
+    /// Reads whatever the gateway sent, without blocking, and acts on it.
+    fn read_available(&mut self) {
+        let mut buf = [0u8; 512];
+        loop {
+            let Some(link) = self.link.as_mut() else { return };
+            match link.read(&mut buf) {
+                Ok(0) => {
+                    self.lose_connection("the gateway closed the connection without an error response".into());
+                    return;
+                }
+                Ok(n) => {
+                    self.inbox.extend_from_slice(buf.get(..n).unwrap_or_default());
+                    match ErrorResponse::parse(&self.inbox) {
+                        Ok(Parsed::Complete(response, _)) => {
+                            self.inbox.clear();
+                            self.on_error_response(response);
+                            return;
+                        }
+                        Ok(Parsed::Partial) => {}
+                        Err(e) => {
+                            self.inbox.clear();
+                            self.lose_connection(format!("the gateway sent bytes that are not an error response ({e})"));
+                            return;
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.lose_connection(describe_io(&e));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The gateway answered with an error response and is closing the connection.
+    fn on_error_response(&mut self, response: ErrorResponse) {
+        self.link = None;
+        self.inbox.clear();
+        self.generation += 1;
+        let mut reported = response;
+        match self.window.apply(response.status, response.identifier) {
+            Outcome::Rejected { user_id, frame } => {
+                reported.identifier = user_id;
+                let token = match binary::parse_frame(&frame) {
+                    Ok(Parsed::Complete(f, _)) => token::to_hex(f.token.unwrap_or_default()),
+                    _ => String::new(),
+                };
+                self.stats.failed += 1;
+                self.failures.push(Failure {
+                    identifier: user_id,
+                    token,
+                    status: u32::from(response.status),
+                    reason: binary::status_reason(response.status).to_string(),
+                });
+                self.progress();
+            }
+            Outcome::Delivered { user_id } => {
+                reported.identifier = user_id;
+                self.progress();
+            }
+            Outcome::ProbeConfirmed => {
+                self.progress();
+                if let Some(segment) = self.segment {
+                    let grown = segment.saturating_mul(2);
+                    self.segment = (grown < self.options.window).then_some(grown);
+                }
+                // A probe's answer is ours, not the caller's business.
+                self.stats.resent += self.window.rewind() as u64;
+                return;
+            }
+            Outcome::Unknown => {
+                self.remember_response(reported);
+                self.lose_connection(format!(
+                    "the gateway rejected identifier {} (status {}), which names no notification in flight",
+                    response.identifier, response.status
+                ));
+                return;
+            }
+        }
+        self.remember_response(reported);
+        self.stats.resent += self.window.rewind() as u64;
+    }
+
+    fn remember_response(&mut self, response: ErrorResponse) {
+        if self.responses.len() == MAX_RESPONSES {
+            self.responses.pop_front();
+        }
+        self.responses.push_back(response);
+    }
+
+    /// Something was settled: the gateway is making progress.
+    fn progress(&mut self) {
+        self.stalled_since = None;
+        self.failures_in_row = 0;
+    }
+
+    /// The connection ended without saying what it processed.
+    fn lose_connection(&mut self, cause: String) {
+        self.link = None;
+        self.inbox.clear();
+        self.generation += 1;
+        self.last_cause = cause;
+        let written = self.window.written_notifications();
+        if written == 0 {
+            // An idle connection went away: reconnect when there is something to send.
+            self.window.rewind();
+            return;
+        }
+        self.stalled_since.get_or_insert_with(Instant::now);
+        self.failures_in_row += 1;
+        let segment = match self.segment {
+            Some(s) => s / 2,
+            None => written / 2,
+        }
+        .clamp(MIN_SEGMENT, self.options.window.max(MIN_SEGMENT));
+        self.segment = Some(segment);
+        self.stats.resent += written as u64;
+        self.window.rebuild_with_probes(segment);
+    }
+
+    /// Opens a new connection, with back-off after failures; gives up (reporting
+    /// every unsettled notification) after `timeout` without progress.
+    fn reconnect(&mut self, deadline: Option<Instant>) -> Result<()> {
+        let started = self.stalled_since.unwrap_or_else(Instant::now);
+        loop {
+            let give_up_at = started + self.options.timeout;
+            let now = Instant::now();
+            if now >= give_up_at {
+                return Err(self.give_up());
+            }
+            if self.failures_in_row > 0 {
+                let delay = BACKOFF_FIRST
+                    .saturating_mul(1 << self.failures_in_row.min(10).saturating_sub(1))
+                    .min(BACKOFF_MAX);
+                let wake = (now + delay).min(give_up_at);
+                let wake = deadline.map_or(wake, |d| d.min(wake));
+                std::thread::sleep(wake.saturating_duration_since(now));
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return Ok(());
+                }
+            }
+            let connect_by = (Instant::now() + self.options.timeout).min(give_up_at.max(Instant::now()));
+            match self.connector.connect(connect_by) {
+                Ok(link) => {
+                    self.link = Some(link);
+                    self.stats.reconnects += 1;
+                    return Ok(());
+                }
+                Err(e @ Error::Tls(_)) => {
+                    // Refused credentials do not get better by retrying.
+                    self.last_cause = e.to_string();
+                    return Err(self.give_up());
+                }
+                Err(e) => {
+                    self.last_cause = e.to_string();
+                    self.failures_in_row += 1;
+                }
+            }
+        }
+    }
+
+    /// Reports every unsettled notification as a failure and says why.
+    fn give_up(&mut self) -> Error {
+        let count = self.give_up_quietly("the gateway could not be reached");
+        Error::Undelivered(format!(
+            "gave up on {} after {} s without progress: {}; {count} notification(s) not confirmed are listed in failures() with status {STATUS_NOT_DELIVERED}",
+            self.connector.describe(),
+            self.options.timeout.as_secs_f64(),
+            self.last_cause
+        ))
+    }
+
+    fn give_up_quietly(&mut self, why: &str) -> usize {
+        let pending = self.window.drain_notifications();
+        let count = pending.len();
+        for (identifier, frame) in pending {
+            let token = match binary::parse_frame(&frame) {
+                Ok(Parsed::Complete(f, _)) => token::to_hex(f.token.unwrap_or_default()),
+                _ => String::new(),
+            };
+            self.stats.failed += 1;
+            self.failures.push(Failure {
+                identifier,
+                token,
+                status: STATUS_NOT_DELIVERED,
+                reason: format!("Not delivered: {why} ({})", self.last_cause),
+            });
+        }
+        self.segment = None;
+        self.stalled_since = None;
+        self.failures_in_row = 0;
+        self.pressure = false;
+        count
     }
 }
+
+impl<C: Connector> Drop for Sender<C> {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+/// Splits `bytes` into whole frames and checks each as the gateway would.
+fn parse_frames(bytes: &[u8]) -> Result<Vec<Frame<'_>>> {
+    let mut frames = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let number = frames.len() + 1;
+        let offset = bytes.len() - rest.len();
+        match binary::parse_frame(rest) {
+            Ok(Parsed::Complete(frame, used)) => {
+                if let Some(code) = binary::check(&frame) {
+                    return Err(Error::InvalidFrame(format!(
+                        "frame {number} (at byte {offset}) would be rejected by the gateway: {} (status {code}); nothing was written",
+                        binary::status_reason(code)
+                    )));
+                }
+                frames.push(frame);
+                rest = rest.get(used..).unwrap_or_default();
+            }
+            Ok(Parsed::Partial) => {
+                return Err(Error::InvalidFrame(format!(
+                    "frame {number} (at byte {offset}) is incomplete: {} byte(s) of a frame; write() takes whole frames; nothing was written",
+                    rest.len()
+                )))
+            }
+            Err(e) => {
+                return Err(Error::InvalidFrame(format!(
+                    "frame {number} (at byte {offset}) is not a notification frame: {e}; nothing was written"
+                )))
+            }
+        }
+    }
+    if frames.is_empty() {
+        return Err(Error::InvalidFrame("write() was given an empty string".into()));
+    }
+    Ok(frames)
+}
+
+fn describe_io(e: &io::Error) -> String {
+    format!("the connection failed: {e}")
+}
+
+#[cfg(test)]
+mod tests;

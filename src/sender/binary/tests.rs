@@ -1,0 +1,402 @@
+//! The engine against a scripted in-memory gateway: Apple's rules (reject, close,
+//! discard what follows; shutdown; silent drops) and a socket that takes a few
+//! bytes at a time or says would-block. No sockets, no TLS.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::Rc;
+
+use super::*;
+use crate::protocol::binary::check;
+
+/// What the scripted gateway does.
+#[derive(Default, Clone)]
+struct Script {
+    /// Tokens (by first byte) answered with status 8.
+    invalid: HashSet<u8>,
+    shutdown_every: Option<u64>,
+    drop_every: Option<u64>,
+    /// Bytes taken per write call (0: all).
+    take: usize,
+    /// Every other write call says would-block.
+    stutter: bool,
+    /// Connections after this many are refused.
+    refuse_after: Option<u32>,
+}
+
+#[derive(Default)]
+struct Gateway {
+    script: Script,
+    /// Accepted notifications in order: (connection, token, payload, wire id).
+    log: Vec<(u32, Vec<u8>, Vec<u8>, u32)>,
+    /// Raw bytes received, per connection.
+    received: Vec<Vec<u8>>,
+    accepted: u64,
+    connections: u32,
+}
+
+type Shared = Rc<RefCell<Gateway>>;
+
+struct FakeLink {
+    gw: Shared,
+    conn: u32,
+    inbuf: Vec<u8>,
+    out: VecDeque<u8>,
+    /// The gateway closed: after `out` drains, reads see the end of the stream.
+    closed: bool,
+    calls: u64,
+}
+
+impl FakeLink {
+    fn process(&mut self) {
+        let mut gw = self.gw.borrow_mut();
+        let mut used_total = 0;
+        while !self.closed {
+            let rest = &self.inbuf[used_total..];
+            let Ok(Parsed::Complete(frame, used)) = binary::parse_frame(rest) else {
+                break;
+            };
+            used_total += used;
+            let token = frame.token.unwrap();
+            let rejected = check(&frame).or_else(|| {
+                (token.iter().all(|&b| b == 0) || gw.script.invalid.contains(&token[0])).then_some(8)
+            });
+            if let Some(status) = rejected {
+                self.out.extend(ErrorResponse { status, identifier: frame.identifier }.encode());
+                self.closed = true;
+                break;
+            }
+            gw.log.push((self.conn, token.to_vec(), frame.payload.unwrap().to_vec(), frame.identifier));
+            gw.accepted += 1;
+            let n = gw.accepted;
+            if gw.script.shutdown_every.is_some_and(|e| n % e == 0) {
+                self.out.extend(ErrorResponse { status: 10, identifier: frame.identifier }.encode());
+                self.closed = true;
+            } else if gw.script.drop_every.is_some_and(|e| n % e == 0) {
+                self.closed = true;
+            }
+        }
+        self.inbuf.drain(..used_total);
+    }
+}
+
+impl Link for FakeLink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.calls += 1;
+        if self.closed {
+            return Err(io::Error::new(io::ErrorKind::BrokenPipe, "broken pipe"));
+        }
+        let script = self.gw.borrow().script.clone();
+        if script.stutter && self.calls % 2 == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = if script.take == 0 { buf.len() } else { buf.len().min(script.take) };
+        self.inbuf.extend_from_slice(&buf[..n]);
+        self.gw.borrow_mut().received[self.conn as usize - 1].extend_from_slice(&buf[..n]);
+        self.process();
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<bool> {
+        Ok(true)
+    }
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.out.is_empty() {
+            return if self.closed { Ok(0) } else { Err(io::ErrorKind::WouldBlock.into()) };
+        }
+        let n = buf.len().min(self.out.len());
+        for b in buf.iter_mut().take(n) {
+            *b = self.out.pop_front().unwrap();
+        }
+        Ok(n)
+    }
+    fn wait(&mut self, interest: Interest, deadline: Instant) -> io::Result<bool> {
+        if !self.out.is_empty() || self.closed || interest != Interest::Read {
+            return Ok(true);
+        }
+        let now = Instant::now();
+        std::thread::sleep(deadline.saturating_duration_since(now).min(Duration::from_millis(1)));
+        Ok(Instant::now() < deadline)
+    }
+}
+
+struct FakeConnector(Shared);
+
+impl Connector for FakeConnector {
+    type Link = FakeLink;
+    fn connect(&mut self, _deadline: Instant) -> Result<FakeLink> {
+        let mut gw = self.0.borrow_mut();
+        if gw.script.refuse_after.is_some_and(|n| gw.connections >= n) {
+            return Err(Error::Connect("cannot connect to fake:2195: connection refused".into()));
+        }
+        gw.connections += 1;
+        gw.received.push(Vec::new());
+        Ok(FakeLink {
+            gw: self.0.clone(),
+            conn: gw.connections,
+            inbuf: Vec::new(),
+            out: VecDeque::new(),
+            closed: false,
+            calls: 0,
+        })
+    }
+    fn describe(&self) -> String {
+        "fake:2195".into()
+    }
+}
+
+fn options() -> Options {
+    Options { timeout: Duration::from_millis(500), grace: Duration::from_millis(20), window: 100_000 }
+}
+
+fn sender(script: Script, options: Options) -> (Sender<FakeConnector>, Shared) {
+    let gw = Rc::new(RefCell::new(Gateway { script, ..Gateway::default() }));
+    (Sender::connect(FakeConnector(gw.clone()), options).unwrap(), gw)
+}
+
+/// Token `i`: first byte is the "invalid" marker class, the rest spell `i`.
+fn token(class: u8, i: u32) -> [u8; 32] {
+    let mut t = [class; 32];
+    t[28..].copy_from_slice(&i.to_be_bytes());
+    t
+}
+
+const PAYLOAD: &[u8] = br#"{"aps":{"alert":"hello"}}"#;
+
+fn send_all(s: &mut Sender<FakeConnector>, tokens: &[[u8; 32]]) {
+    for t in tokens {
+        s.send(&Outgoing {
+            command: Command::Framed,
+            token: t,
+            payload: PAYLOAD,
+            identifier: None,
+            expiry: 0,
+            priority: 10,
+        })
+        .unwrap();
+    }
+}
+
+/// (missing valid tokens, duplicates) in the gateway's log.
+fn audit(gw: &Shared, tokens: &[[u8; 32]], invalid: &HashSet<u8>) -> (usize, usize) {
+    let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+    for (_, t, p, _) in &gw.borrow().log {
+        assert_eq!(p, PAYLOAD);
+        *seen.entry(t.clone()).or_default() += 1;
+    }
+    let valid: Vec<_> = tokens.iter().filter(|t| !invalid.contains(&t[0])).collect();
+    let missing = valid.iter().filter(|t| !seen.contains_key(&t[..])).count();
+    let duplicates = seen.values().map(|c| c - 1).sum();
+    assert!(seen.keys().all(|t| !invalid.contains(&t[0])), "an invalid token was logged");
+    (missing, duplicates)
+}
+
+fn batch(n: u32, invalid_every: Option<u32>) -> Vec<[u8; 32]> {
+    (0..n)
+        .map(|i| match invalid_every {
+            Some(k) if i % k == k / 2 => token(0xbb, i),
+            _ => token(0xaa, i),
+        })
+        .collect()
+}
+
+#[test]
+fn partial_writes_and_would_block_deliver_every_byte_once_in_order() {
+    let script = Script { take: 7, stutter: true, ..Script::default() };
+    let (mut s, gw) = sender(script, options());
+    let tokens = batch(300, None);
+    send_all(&mut s, &tokens);
+    assert_eq!(s.flush(None).unwrap(), vec![]);
+    let g = gw.borrow();
+    assert_eq!(g.connections, 1);
+    let logged: Vec<_> = g.log.iter().map(|(_, t, _, _)| t.clone()).collect();
+    assert_eq!(logged, tokens.iter().map(|t| t.to_vec()).collect::<Vec<_>>());
+    // The bytes on the wire are exactly the frames, wire identifiers 1..=300.
+    let mut want = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let f = Frame {
+            command: Command::Framed,
+            token: Some(t),
+            payload: Some(PAYLOAD),
+            identifier: i as u32 + 1,
+            expiry: 0,
+            priority: 10,
+        };
+        binary::encode(&f, &mut want);
+    }
+    // Written against back-pressure, the batch is settled by a probe: the all-zero token.
+    let probe = Frame { token: Some(&[0; 32]), payload: Some(br#"{"aps":{}}"#), identifier: 301, ..Frame {
+        command: Command::Framed, token: None, payload: None, identifier: 0, expiry: 0, priority: 10 } };
+    binary::encode(&probe, &mut want);
+    assert!(g.received[0] == want, "the bytes on the wire differ from the frames");
+    assert_eq!(s.stats().bytes, want.len() as u64);
+}
+
+#[test]
+fn invalid_tokens_are_reported_and_everything_after_them_resent_once() {
+    let invalid: HashSet<u8> = [0xbb].into();
+    let script = Script { invalid: invalid.clone(), take: 1000, ..Script::default() };
+    let (mut s, gw) = sender(script, options());
+    let mut tokens = batch(5000, None);
+    for i in [17usize, 2500, 4999] {
+        tokens[i] = token(0xbb, i as u32);
+    }
+    send_all(&mut s, &tokens);
+    let failures = s.flush(None).unwrap();
+    let got: Vec<_> = failures.iter().map(|f| (f.identifier, f.token.clone(), f.status, f.reason.as_str())).collect();
+    let want: Vec<_> = [17u32, 2500, 4999]
+        .iter()
+        .map(|&i| (i + 1, token::to_hex(&token(0xbb, i)), 8, "Invalid token"))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(audit(&gw, &tokens, &invalid), (0, 0));
+    let stats = s.stats();
+    assert_eq!((stats.sent, stats.failed), (5000, 3));
+    assert!(stats.resent > 0 && stats.reconnects >= 2, "{stats:?}");
+    let r = s.take_error_response().unwrap();
+    assert_eq!((r.status, r.identifier), (8, 18));
+}
+
+#[test]
+fn repeated_caller_identifiers_are_not_confused() {
+    let invalid: HashSet<u8> = [0xbb].into();
+    let (mut s, gw) = sender(Script { invalid: invalid.clone(), ..Script::default() }, options());
+    let tokens = batch(50, Some(10));
+    for t in &tokens {
+        let id = s
+            .send(&Outgoing {
+                command: Command::Enhanced,
+                token: t,
+                payload: PAYLOAD,
+                identifier: Some(7),
+                expiry: 0,
+                priority: 10,
+            })
+            .unwrap();
+        assert_eq!(id, 7);
+    }
+    let failures = s.flush(None).unwrap();
+    let bad: Vec<_> = tokens.iter().filter(|t| t[0] == 0xbb).map(|t| token::to_hex(t)).collect();
+    assert_eq!(failures.iter().map(|f| f.token.clone()).collect::<Vec<_>>(), bad);
+    assert!(failures.iter().all(|f| f.identifier == 7));
+    assert_eq!(audit(&gw, &tokens, &invalid), (0, 0));
+}
+
+#[test]
+fn shutdowns_resend_after_the_named_notification_without_duplicates() {
+    let (mut s, gw) = sender(Script { shutdown_every: Some(70), ..Script::default() }, options());
+    let tokens = batch(2000, None);
+    send_all(&mut s, &tokens);
+    assert_eq!(s.flush(None).unwrap(), vec![]);
+    assert_eq!(audit(&gw, &tokens, &HashSet::new()), (0, 0));
+    assert!(s.stats().reconnects >= 2000 / 70 - 1);
+    assert_eq!(s.stats().failed, 0);
+}
+
+#[test]
+fn silent_drops_lose_nothing_and_duplicates_stay_bounded() {
+    let (mut s, gw) = sender(Script { drop_every: Some(90), ..Script::default() }, options());
+    let tokens = batch(3000, None);
+    send_all(&mut s, &tokens);
+    assert_eq!(s.flush(None).unwrap(), vec![]);
+    let (missing, duplicates) = audit(&gw, &tokens, &HashSet::new());
+    assert_eq!(missing, 0);
+    let drops = gw.borrow().accepted / 90;
+    assert!(duplicates as u64 <= drops * 90, "duplicates {duplicates} for {drops} drops");
+}
+
+#[test]
+fn everything_combined() {
+    let invalid: HashSet<u8> = [0xbb].into();
+    let script = Script {
+        invalid: invalid.clone(),
+        shutdown_every: Some(70),
+        drop_every: Some(90),
+        take: 333,
+        stutter: true,
+        refuse_after: None,
+    };
+    let (mut s, gw) = sender(script, options());
+    let tokens = batch(4000, Some(100));
+    send_all(&mut s, &tokens);
+    let failures = s.flush(None).unwrap();
+    assert_eq!(failures.len(), 40);
+    assert!(failures.iter().all(|f| f.status == 8 && f.token.starts_with("bbbb")));
+    let (missing, _) = audit(&gw, &tokens, &invalid);
+    assert_eq!(missing, 0);
+}
+
+#[test]
+fn window_bound_settles_with_probes_and_loses_nothing() {
+    let (mut s, gw) = sender(Script::default(), Options { window: 50, ..options() });
+    let tokens = batch(500, None);
+    send_all(&mut s, &tokens);
+    s.flush(None).unwrap();
+    assert_eq!(audit(&gw, &tokens, &HashSet::new()), (0, 0));
+    // Each probe costs one connection: about one per 50 notifications, not more.
+    let connections = gw.borrow().connections;
+    assert!((9..=12).contains(&connections), "{connections}");
+}
+
+#[test]
+fn a_gateway_that_goes_away_ends_in_a_clear_error_and_a_failure_list() {
+    let script = Script { drop_every: Some(100), refuse_after: Some(1), ..Script::default() };
+    let (mut s, gw) = sender(script, options());
+    let tokens = batch(300, None);
+    let mut errors = Vec::new();
+    for t in &tokens {
+        let n = Outgoing { command: Command::Framed, token: t, payload: PAYLOAD, identifier: None, expiry: 0, priority: 10 };
+        if let Err(e) = s.send(&n) {
+            errors.push(e.to_string());
+        }
+    }
+    let flushed = s.flush(None);
+    let message = flushed.err().map(|e| e.to_string()).or_else(|| errors.first().cloned()).unwrap();
+    assert!(message.contains("gave up on fake:2195") && message.contains("connection refused"), "{message}");
+    let failures = s.take_failures();
+    let logged = gw.borrow().log.len();
+    // Every notification is either in the gateway's log or in the failure list.
+    assert_eq!(logged, 100);
+    assert!(failures.iter().all(|f| f.status == 255 && f.reason.starts_with("Not delivered")));
+    let reported: HashSet<_> = failures.iter().map(|f| f.token.clone()).collect();
+    for t in &tokens[100..] {
+        assert!(reported.contains(&token::to_hex(t)));
+    }
+}
+
+#[test]
+fn write_frames_takes_whole_valid_frames_only() {
+    let (mut s, gw) = sender(Script::default(), options());
+    let mut bytes = Vec::new();
+    for (i, command) in [Command::Simple, Command::Enhanced, Command::Framed].into_iter().enumerate() {
+        let t = token(0xaa, i as u32);
+        binary::encode(
+            &Frame { command, token: Some(&t), payload: Some(PAYLOAD), identifier: 40 + i as u32, expiry: 9, priority: 10 },
+            &mut bytes,
+        );
+    }
+    for (bad, want) in [
+        (&bytes[..bytes.len() - 1], "frame 3 (at byte"),
+        (&b"\x07garbage"[..], "not a notification frame: unknown command byte 7"),
+        (&b""[..], "empty string"),
+    ] {
+        let err = s.write_frames(bad).unwrap_err().to_string();
+        assert!(err.contains(want) && err.contains("nothing was written") || want == "empty string", "{err}");
+    }
+    assert_eq!(s.write_frames(&bytes).unwrap(), bytes.len());
+    s.flush(None).unwrap();
+    let g = gw.borrow();
+    assert_eq!(g.log.len(), 3);
+    // Command 0 went out as command 1 (it has no identifier for errors to name).
+    assert_eq!(g.received[0][0], 1);
+}
+
+#[test]
+fn closed_senders_refuse_work() {
+    let (mut s, _gw) = sender(Script::default(), options());
+    s.close().unwrap();
+    assert!(!s.is_connected());
+    let t = token(0xaa, 1);
+    let n = Outgoing { command: Command::Framed, token: &t, payload: PAYLOAD, identifier: None, expiry: 0, priority: 10 };
+    assert_eq!(s.send(&n), Err(Error::Closed));
+}
