@@ -150,7 +150,8 @@ impl<'a> Cursor<'a> {
         self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
     }
     fn u32(&mut self) -> Option<u32> {
-        self.take(4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        self.take(4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 }
 
@@ -328,7 +329,14 @@ impl ErrorResponse {
     /// The six bytes on the wire.
     pub fn encode(&self) -> [u8; ERROR_RESPONSE_LEN] {
         let id = self.identifier.to_be_bytes();
-        [ERROR_RESPONSE_COMMAND, self.status, id[0], id[1], id[2], id[3]]
+        [
+            ERROR_RESPONSE_COMMAND,
+            self.status,
+            id[0],
+            id[1],
+            id[2],
+            id[3],
+        ]
     }
 
     /// Parses one error response from the start of `buf`. A first byte other than 8
@@ -392,7 +400,9 @@ mod tests {
         framed.extend_from_slice(&TOKEN);
         framed.extend_from_slice(&[2, 0, PAYLOAD.len() as u8]);
         framed.extend_from_slice(PAYLOAD);
-        framed.extend_from_slice(&[3, 0, 4, 1, 2, 3, 4, 4, 0, 4, 0x0a, 0x0b, 0x0c, 0x0d, 5, 0, 1, 5]);
+        framed.extend_from_slice(&[
+            3, 0, 4, 1, 2, 3, 4, 4, 0, 4, 0x0a, 0x0b, 0x0c, 0x0d, 5, 0, 1, 5,
+        ]);
 
         for (command, want) in [
             (Command::Simple, simple),
@@ -433,7 +443,11 @@ mod tests {
             let mut out = Vec::new();
             encode(&frame(command), &mut out);
             for cut in 0..out.len() {
-                assert_eq!(parse_frame(&out[..cut]), Ok(Parsed::Partial), "{command:?} cut at {cut}");
+                assert_eq!(
+                    parse_frame(&out[..cut]),
+                    Ok(Parsed::Partial),
+                    "{command:?} cut at {cut}"
+                );
             }
         }
     }
@@ -445,7 +459,10 @@ mod tests {
             (vec![2, 0, 1, 0, 0], "over the 8192-byte maximum"),
             (vec![2, 0, 0, 0, 2, 1, 0], "ends inside an item header"),
             (vec![2, 0, 0, 0, 4, 1, 0, 9, 0], "claims 9 bytes"),
-            (vec![2, 0, 0, 0, 5, 3, 0, 2, 0, 0], "item 3 is 2 bytes, it must be 4"),
+            (
+                vec![2, 0, 0, 0, 5, 3, 0, 2, 0, 0],
+                "item 3 is 2 bytes, it must be 4",
+            ),
             (vec![2, 0, 0, 0, 4, 9, 0, 1, 0], "item id 9"),
         ];
         for (bytes, want) in cases {
@@ -462,7 +479,10 @@ mod tests {
         let Ok(Parsed::Complete(f, _)) = parse_frame(&bytes) else {
             panic!("not parsed")
         };
-        assert_eq!((f.identifier, f.priority, f.token, f.payload), (9, 10, None, None));
+        assert_eq!(
+            (f.identifier, f.priority, f.token, f.payload),
+            (9, 10, None, None)
+        );
         assert_eq!(check(&f), Some(status::MISSING_DEVICE_TOKEN));
     }
 
@@ -472,11 +492,41 @@ mod tests {
         let big = vec![b'x'; BINARY_MAX_PAYLOAD + 1];
         let cases: Vec<(Frame<'_>, Option<u8>)> = vec![
             (frame(Command::Framed), None),
-            (Frame { token: Some(&short), ..frame(Command::Enhanced) }, Some(status::INVALID_TOKEN_SIZE)),
-            (Frame { token: Some(&[]), ..frame(Command::Enhanced) }, Some(status::MISSING_DEVICE_TOKEN)),
-            (Frame { payload: None, ..frame(Command::Framed) }, Some(status::MISSING_PAYLOAD)),
-            (Frame { payload: Some(&big), ..frame(Command::Framed) }, Some(status::INVALID_PAYLOAD_SIZE)),
-            (Frame { priority: 7, ..frame(Command::Framed) }, Some(status::PROCESSING_ERROR)),
+            (
+                Frame {
+                    token: Some(&short),
+                    ..frame(Command::Enhanced)
+                },
+                Some(status::INVALID_TOKEN_SIZE),
+            ),
+            (
+                Frame {
+                    token: Some(&[]),
+                    ..frame(Command::Enhanced)
+                },
+                Some(status::MISSING_DEVICE_TOKEN),
+            ),
+            (
+                Frame {
+                    payload: None,
+                    ..frame(Command::Framed)
+                },
+                Some(status::MISSING_PAYLOAD),
+            ),
+            (
+                Frame {
+                    payload: Some(&big),
+                    ..frame(Command::Framed)
+                },
+                Some(status::INVALID_PAYLOAD_SIZE),
+            ),
+            (
+                Frame {
+                    priority: 7,
+                    ..frame(Command::Framed)
+                },
+                Some(status::PROCESSING_ERROR),
+            ),
         ];
         for (f, want) in cases {
             assert_eq!(check(&f), want, "{f:?}");
@@ -485,7 +535,10 @@ mod tests {
 
     #[test]
     fn error_responses_round_trip_and_partial() {
-        let r = ErrorResponse { status: status::INVALID_TOKEN, identifier: 0xdeadbeef };
+        let r = ErrorResponse {
+            status: status::INVALID_TOKEN,
+            identifier: 0xdeadbeef,
+        };
         let bytes = r.encode();
         assert_eq!(bytes, [8, 8, 0xde, 0xad, 0xbe, 0xef]);
         assert_eq!(ErrorResponse::parse(&bytes), Ok(Parsed::Complete(r, 6)));

@@ -55,8 +55,14 @@ mod tests {
 
     #[test]
     fn round_trip_partial_and_trailing() {
-        let a = Tuple { timestamp: 1_700_000_000, token: vec![0xaa; 32] };
-        let b = Tuple { timestamp: 5, token: vec![1, 2, 3] };
+        let a = Tuple {
+            timestamp: 1_700_000_000,
+            token: vec![0xaa; 32],
+        };
+        let b = Tuple {
+            timestamp: 5,
+            token: vec![1, 2, 3],
+        };
         let mut bytes = Vec::new();
         a.encode(&mut bytes);
         b.encode(&mut bytes);

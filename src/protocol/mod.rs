@@ -7,9 +7,13 @@
 //! - [`payload`]: JSON payload validation and size limits.
 //! - [`binary`]: the binary provider protocol: frames (commands 0, 1, 2) and error responses.
 //! - [`feedback`]: the feedback service's tuples.
+//! - [`http2`]: the HTTP/2 provider API: request headers, responses, reasons.
+//! - [`jwt`]: provider tokens (ES256 JWT) and the process-wide token cache.
 
 pub mod binary;
 pub mod feedback;
+pub mod http2;
+pub mod jwt;
 pub mod payload;
 pub mod token;
 

@@ -51,7 +51,10 @@ mod tests {
             (b"{\"aps\":", "not valid JSON"),
             (b"[1,2]", "must be a JSON object"),
             (b"\"text\"", "must be a JSON object"),
-            (over.as_bytes(), "payload is 2108 bytes, over the limit of 2048 bytes"),
+            (
+                over.as_bytes(),
+                "payload is 2108 bytes, over the limit of 2048 bytes",
+            ),
         ];
         for (input, want) in cases {
             let err = validate(input, 2048).unwrap_err().to_string();

@@ -80,7 +80,11 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(" "),
         ] {
-            assert_eq!(parse_hex(text.as_bytes(), Some(32)).unwrap(), want, "{text}");
+            assert_eq!(
+                parse_hex(text.as_bytes(), Some(32)).unwrap(),
+                want,
+                "{text}"
+            );
         }
     }
 

@@ -10,9 +10,11 @@
 //! - **Silent drop** (end of stream, reset, or no progress for `timeout`): nothing
 //!   says what the gateway processed, so everything not yet settled is resent, in
 //!   segments each followed by a probe (see [`super::window`]) whose answer proves the
-//!   segment was processed. Segments halve after every drop and double after every
-//!   confirmed one, so a gateway that drops connections often still sees progress,
-//!   and duplicates are bounded by the segment size per drop.
+//!   segment was processed. Segments start at [`MAX_SEGMENT`] notifications, halve
+//!   after every further drop and double after every confirmed one (up to
+//!   [`MAX_SEGMENT`]); after [`CALM_SEGMENTS`] confirmed segments in a row the engine
+//!   streams freely again. So a gateway that drops connections often still sees
+//!   progress, and at most one segment (≤ [`MAX_SEGMENT`]) is duplicated per drop.
 //! - **Settling** (`flush`): once everything is written, a small batch written
 //!   without back-pressure is settled by a quiet grace period (late error responses
 //!   arrive within it); a large batch, or one written against back-pressure (bytes
@@ -48,6 +50,10 @@ const MAX_WINDOW_BYTES: u64 = 64 << 20;
 const GRACE_MAX: usize = 1000;
 /// The smallest segment resent between probes after a silent drop.
 const MIN_SEGMENT: usize = 16;
+/// The largest segment after a silent drop: the most one drop can duplicate.
+pub const MAX_SEGMENT: usize = 256;
+/// Confirmed segments in a row after which the engine stops probing.
+const CALM_SEGMENTS: u32 = 8;
 /// Error responses kept for `take_error_response`.
 const MAX_RESPONSES: usize = 1000;
 /// Reconnect back-off: first delay and ceiling.
@@ -71,7 +77,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { timeout: Duration::from_secs(10), grace: Duration::from_millis(500), window: 100_000 }
+        Options {
+            timeout: Duration::from_secs(10),
+            grace: Duration::from_millis(500),
+            window: 100_000,
+        }
     }
 }
 
@@ -118,6 +128,8 @@ pub struct Sender<C: Connector> {
     closed: bool,
     /// After a silent drop: notifications resent per probe-checked segment.
     segment: Option<usize>,
+    /// Segments confirmed in a row since the last drop.
+    calm: u32,
     /// A write would have blocked since the window was last empty.
     pressure: bool,
     /// When bytes were last handed to the connection.
@@ -130,6 +142,9 @@ pub struct Sender<C: Connector> {
     failures_in_row: u32,
     /// Why the last connection ended or could not be made, for messages.
     last_cause: String,
+    /// After giving up: no new connection is tried before this instant, and
+    /// `send` fails at once, so a loop over many tokens does not wait `timeout` each.
+    retry_at: Option<Instant>,
 }
 
 impl<C: Connector> Sender<C> {
@@ -145,15 +160,20 @@ impl<C: Connector> Sender<C> {
             inbox: Vec::new(),
             failures: Vec::new(),
             responses: VecDeque::new(),
-            stats: Stats { connected: true, ..Stats::default() },
+            stats: Stats {
+                connected: true,
+                ..Stats::default()
+            },
             closed: false,
             segment: None,
+            calm: 0,
             pressure: false,
             last_push: Instant::now(),
             generation: 0,
             stalled_since: None,
             failures_in_row: 0,
             last_cause: String::new(),
+            retry_at: None,
         })
     }
 
@@ -218,7 +238,10 @@ impl<C: Connector> Sender<C> {
     }
 
     pub fn stats(&self) -> Stats {
-        Stats { connected: self.is_connected(), ..self.stats.clone() }
+        Stats {
+            connected: self.is_connected(),
+            ..self.stats.clone()
+        }
     }
 
     pub fn is_connected(&self) -> bool {
@@ -256,6 +279,17 @@ impl<C: Connector> Sender<C> {
     }
 
     fn enqueue(&mut self, frame: &Frame<'_>, identifier: u32) -> Result<()> {
+        if let Some(at) = self.retry_at.filter(|_| self.link.is_none()) {
+            let wait = at.saturating_duration_since(Instant::now());
+            if !wait.is_zero() {
+                return Err(Error::Undelivered(format!(
+                    "not sent: {} is unreachable ({}); the next attempt is in {:.1} s",
+                    self.connector.describe(),
+                    self.last_cause,
+                    wait.as_secs_f64()
+                )));
+            }
+        }
         self.make_room()?;
         if let Some(segment) = self.segment {
             if self.window.since_last_probe() >= segment {
@@ -349,7 +383,9 @@ impl<C: Connector> Sender<C> {
             Goal::Room => self.has_room(),
             Goal::AllWritten => {
                 self.window.is_empty()
-                    || (self.link.is_some() && self.window.all_written() && !self.window.probe_outstanding())
+                    || (self.link.is_some()
+                        && self.window.all_written()
+                        && !self.window.probe_outstanding())
             }
             Goal::Quiet(until) => Instant::now() >= until,
         }
@@ -372,7 +408,9 @@ impl<C: Connector> Sender<C> {
                 return Ok(false);
             }
             if self.link.is_none() {
-                if self.window.unwritten().is_empty() && !matches!(goal, Goal::AllWritten | Goal::Room) {
+                if self.window.unwritten().is_empty()
+                    && !matches!(goal, Goal::AllWritten | Goal::Room)
+                {
                     return Ok(true);
                 }
                 self.reconnect(deadline)?;
@@ -388,9 +426,14 @@ impl<C: Connector> Sender<C> {
             if let Goal::Quiet(q) = goal {
                 until = until.min(q);
             }
-            let interest =
-                if self.window.unwritten().is_empty() { Interest::Read } else { Interest::ReadWrite };
-            let Some(link) = self.link.as_mut() else { continue };
+            let interest = if self.window.unwritten().is_empty() {
+                Interest::Read
+            } else {
+                Interest::ReadWrite
+            };
+            let Some(link) = self.link.as_mut() else {
+                continue;
+            };
             match link.wait(interest, until) {
                 Ok(true) => {}
                 Ok(false) if until == step && deadline.is_none_or(|d| step < d) => {
@@ -406,7 +449,9 @@ impl<C: Connector> Sender<C> {
 
     /// Hands the connection what the window allows, without blocking.
     fn write_available(&mut self) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
         let mut failed = None;
         loop {
             let chunk = self.window.unwritten();
@@ -455,14 +500,19 @@ impl<C: Connector> Sender<C> {
     fn read_available(&mut self) {
         let mut buf = [0u8; 512];
         loop {
-            let Some(link) = self.link.as_mut() else { return };
+            let Some(link) = self.link.as_mut() else {
+                return;
+            };
             match link.read(&mut buf) {
                 Ok(0) => {
-                    self.lose_connection("the gateway closed the connection without an error response".into());
+                    self.lose_connection(
+                        "the gateway closed the connection without an error response".into(),
+                    );
                     return;
                 }
                 Ok(n) => {
-                    self.inbox.extend_from_slice(buf.get(..n).unwrap_or_default());
+                    self.inbox
+                        .extend_from_slice(buf.get(..n).unwrap_or_default());
                     match ErrorResponse::parse(&self.inbox) {
                         Ok(Parsed::Complete(response, _)) => {
                             self.inbox.clear();
@@ -472,7 +522,9 @@ impl<C: Connector> Sender<C> {
                         Ok(Parsed::Partial) => {}
                         Err(e) => {
                             self.inbox.clear();
-                            self.lose_connection(format!("the gateway sent bytes that are not an error response ({e})"));
+                            self.lose_connection(format!(
+                                "the gateway sent bytes that are not an error response ({e})"
+                            ));
                             return;
                         }
                     }
@@ -506,6 +558,8 @@ impl<C: Connector> Sender<C> {
                     token,
                     status: u32::from(response.status),
                     reason: binary::status_reason(response.status).to_string(),
+                    apns_id: None,
+                    timestamp: None,
                 });
                 self.progress();
             }
@@ -516,8 +570,9 @@ impl<C: Connector> Sender<C> {
             Outcome::ProbeConfirmed => {
                 self.progress();
                 if let Some(segment) = self.segment {
-                    let grown = segment.saturating_mul(2);
-                    self.segment = (grown < self.options.window).then_some(grown);
+                    self.calm += 1;
+                    self.segment =
+                        (self.calm < CALM_SEGMENTS).then(|| (segment * 2).min(MAX_SEGMENT));
                 }
                 // A probe's answer is ours, not the caller's business.
                 self.stats.resent += self.window.rewind() as u64;
@@ -565,9 +620,10 @@ impl<C: Connector> Sender<C> {
         self.failures_in_row += 1;
         let segment = match self.segment {
             Some(s) => s / 2,
-            None => written / 2,
+            None => MAX_SEGMENT,
         }
-        .clamp(MIN_SEGMENT, self.options.window.max(MIN_SEGMENT));
+        .max(MIN_SEGMENT);
+        self.calm = 0;
         self.segment = Some(segment);
         self.stats.resent += written as u64;
         self.window.rebuild_with_probes(segment);
@@ -594,11 +650,13 @@ impl<C: Connector> Sender<C> {
                     return Ok(());
                 }
             }
-            let connect_by = (Instant::now() + self.options.timeout).min(give_up_at.max(Instant::now()));
+            let connect_by =
+                (Instant::now() + self.options.timeout).min(give_up_at.max(Instant::now()));
             match self.connector.connect(connect_by) {
                 Ok(link) => {
                     self.link = Some(link);
                     self.stats.reconnects += 1;
+                    self.retry_at = None;
                     return Ok(());
                 }
                 Err(e @ Error::Tls(_)) => {
@@ -617,6 +675,7 @@ impl<C: Connector> Sender<C> {
     /// Reports every unsettled notification as a failure and says why.
     fn give_up(&mut self) -> Error {
         let count = self.give_up_quietly("the gateway could not be reached");
+        self.retry_at = Some(Instant::now() + BACKOFF_MAX);
         Error::Undelivered(format!(
             "gave up on {} after {} s without progress: {}; {count} notification(s) not confirmed are listed in failures() with status {STATUS_NOT_DELIVERED}",
             self.connector.describe(),
@@ -639,6 +698,8 @@ impl<C: Connector> Sender<C> {
                 token,
                 status: STATUS_NOT_DELIVERED,
                 reason: format!("Not delivered: {why} ({})", self.last_cause),
+                apns_id: None,
+                timestamp: None,
             });
         }
         self.segment = None;
@@ -687,7 +748,9 @@ fn parse_frames(bytes: &[u8]) -> Result<Vec<Frame<'_>>> {
         }
     }
     if frames.is_empty() {
-        return Err(Error::InvalidFrame("write() was given an empty string".into()));
+        return Err(Error::InvalidFrame(
+            "write() was given an empty string".into(),
+        ));
     }
     Ok(frames)
 }

@@ -76,7 +76,10 @@ pub struct Window {
 
 impl Window {
     pub fn new() -> Window {
-        Window { next_seq: 1, ..Window::default() }
+        Window {
+            next_seq: 1,
+            ..Window::default()
+        }
     }
 
     /// Caller notifications in the window.
@@ -129,10 +132,19 @@ impl Window {
             Command::Simple => Command::Enhanced,
             other => other,
         };
-        let wire = Frame { command, identifier: seq as u32, ..*frame };
+        let wire = Frame {
+            command,
+            identifier: seq as u32,
+            ..*frame
+        };
         binary::encode(&wire, &mut self.buf);
         let end = self.end();
-        self.entries.push_back(Entry { seq, user_id, end, probe });
+        self.entries.push_back(Entry {
+            seq,
+            user_id,
+            end,
+            probe,
+        });
     }
 
     /// Whether the last entry is a probe (nothing was pushed after the last checkpoint).
@@ -274,34 +286,53 @@ impl Window {
         if status == binary::status::SHUTDOWN {
             // The named notification is the last one delivered.
             self.settle_front(i + 1);
-            return Outcome::Delivered { user_id: entry.user_id };
+            return Outcome::Delivered {
+                user_id: entry.user_id,
+            };
         }
         let frame = self.frame_bytes(i).to_vec();
         self.settle_front(i + 1);
         if entry.probe {
             Outcome::ProbeConfirmed
         } else {
-            Outcome::Rejected { user_id: entry.user_id, frame }
+            Outcome::Rejected {
+                user_id: entry.user_id,
+                frame,
+            }
         }
     }
 
     fn frame_bytes(&self, i: usize) -> &[u8] {
-        let begin = if i == 0 { self.start } else { self.entries.get(i - 1).map_or(self.start, |e| e.end) };
+        let begin = if i == 0 {
+            self.start
+        } else {
+            self.entries.get(i - 1).map_or(self.start, |e| e.end)
+        };
         let end = self.entries.get(i).map_or(begin, |e| e.end);
-        self.buf.get((begin - self.base) as usize..(end - self.base) as usize).unwrap_or_default()
+        self.buf
+            .get((begin - self.base) as usize..(end - self.base) as usize)
+            .unwrap_or_default()
     }
 
     /// Rebuilds the window with a probe after every `segment` caller notifications,
     /// renumbering every frame (the next connection starts a fresh identifier space).
     /// Used after a silent drop, when nothing tells what the gateway processed.
     pub fn rebuild_with_probes(&mut self, segment: usize) {
-        let old = std::mem::replace(self, Window { next_seq: self.next_seq, ..Window::default() });
+        let old = std::mem::replace(
+            self,
+            Window {
+                next_seq: self.next_seq,
+                ..Window::default()
+            },
+        );
         self.base = old.end();
         self.start = self.base;
         self.written = self.base;
         let mut in_segment = 0;
         for i in 0..old.entries.len() {
-            let Some(&entry) = old.entries.get(i) else { break };
+            let Some(&entry) = old.entries.get(i) else {
+                break;
+            };
             if entry.probe {
                 continue;
             }
@@ -365,7 +396,10 @@ mod tests {
             // The caller repeats identifier 7 for every notification.
             w.push(&frame(&[t; 32]), 7);
         }
-        assert_eq!(ids(w.unwritten()), vec![(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]);
+        assert_eq!(
+            ids(w.unwritten()),
+            vec![(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]
+        );
         let n = w.unwritten().len();
         w.advance(n);
         match w.apply(8, 3) {

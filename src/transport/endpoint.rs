@@ -29,14 +29,20 @@ impl Endpoint {
         let protocol = match scheme.to_ascii_lowercase().as_str() {
             "ssl" | "tls" => Protocol::Binary,
             "https" => Protocol::Http2,
-            other => return Err(bad(&format!("unsupported scheme '{other}' (use ssl, tls or https)"))),
+            other => {
+                return Err(bad(&format!(
+                    "unsupported scheme '{other}' (use ssl, tls or https)"
+                )))
+            }
         };
         let authority = rest.strip_suffix('/').unwrap_or(rest);
         if authority.contains('/') || authority.contains('?') || authority.contains('@') {
             return Err(bad("only a host and a port may follow the scheme"));
         }
         let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-            let (h, tail) = bracketed.split_once(']').ok_or_else(|| bad("unclosed '['"))?;
+            let (h, tail) = bracketed
+                .split_once(']')
+                .ok_or_else(|| bad("unclosed '['"))?;
             (h, tail.strip_prefix(':'))
         } else {
             match authority.rsplit_once(':') {
@@ -56,7 +62,11 @@ impl Endpoint {
             (None, Protocol::Http2) => 443,
             (None, Protocol::Binary) => return Err(bad("the port is missing (Apple's is 2195)")),
         };
-        Ok(Endpoint { protocol, host: host.to_string(), port })
+        Ok(Endpoint {
+            protocol,
+            host: host.to_string(),
+            port,
+        })
     }
 
     /// `host:port`, as messages show it.
@@ -76,15 +86,39 @@ mod tests {
     #[test]
     fn parses_the_contract_urls() {
         let cases = [
-            ("ssl://gateway.push.apple.com:2195", Protocol::Binary, "gateway.push.apple.com", 2195),
-            ("tls://127.0.0.1:40000", Protocol::Binary, "127.0.0.1", 40000),
-            ("https://api.push.apple.com", Protocol::Http2, "api.push.apple.com", 443),
-            ("https://api.sandbox.push.apple.com:2197/", Protocol::Http2, "api.sandbox.push.apple.com", 2197),
+            (
+                "ssl://gateway.push.apple.com:2195",
+                Protocol::Binary,
+                "gateway.push.apple.com",
+                2195,
+            ),
+            (
+                "tls://127.0.0.1:40000",
+                Protocol::Binary,
+                "127.0.0.1",
+                40000,
+            ),
+            (
+                "https://api.push.apple.com",
+                Protocol::Http2,
+                "api.push.apple.com",
+                443,
+            ),
+            (
+                "https://api.sandbox.push.apple.com:2197/",
+                Protocol::Http2,
+                "api.sandbox.push.apple.com",
+                2197,
+            ),
             ("ssl://[::1]:2195", Protocol::Binary, "::1", 2195),
         ];
         for (url, protocol, host, port) in cases {
             let e = Endpoint::parse(url).unwrap();
-            assert_eq!((e.protocol, e.host.as_str(), e.port), (protocol, host, port), "{url}");
+            assert_eq!(
+                (e.protocol, e.host.as_str(), e.port),
+                (protocol, host, port),
+                "{url}"
+            );
         }
     }
 

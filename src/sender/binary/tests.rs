@@ -60,18 +60,36 @@ impl FakeLink {
             used_total += used;
             let token = frame.token.unwrap();
             let rejected = check(&frame).or_else(|| {
-                (token.iter().all(|&b| b == 0) || gw.script.invalid.contains(&token[0])).then_some(8)
+                (token.iter().all(|&b| b == 0) || gw.script.invalid.contains(&token[0]))
+                    .then_some(8)
             });
             if let Some(status) = rejected {
-                self.out.extend(ErrorResponse { status, identifier: frame.identifier }.encode());
+                self.out.extend(
+                    ErrorResponse {
+                        status,
+                        identifier: frame.identifier,
+                    }
+                    .encode(),
+                );
                 self.closed = true;
                 break;
             }
-            gw.log.push((self.conn, token.to_vec(), frame.payload.unwrap().to_vec(), frame.identifier));
+            gw.log.push((
+                self.conn,
+                token.to_vec(),
+                frame.payload.unwrap().to_vec(),
+                frame.identifier,
+            ));
             gw.accepted += 1;
             let n = gw.accepted;
             if gw.script.shutdown_every.is_some_and(|e| n % e == 0) {
-                self.out.extend(ErrorResponse { status: 10, identifier: frame.identifier }.encode());
+                self.out.extend(
+                    ErrorResponse {
+                        status: 10,
+                        identifier: frame.identifier,
+                    }
+                    .encode(),
+                );
                 self.closed = true;
             } else if gw.script.drop_every.is_some_and(|e| n % e == 0) {
                 self.closed = true;
@@ -91,7 +109,11 @@ impl Link for FakeLink {
         if script.stutter && self.calls % 2 == 0 {
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        let n = if script.take == 0 { buf.len() } else { buf.len().min(script.take) };
+        let n = if script.take == 0 {
+            buf.len()
+        } else {
+            buf.len().min(script.take)
+        };
         self.inbuf.extend_from_slice(&buf[..n]);
         self.gw.borrow_mut().received[self.conn as usize - 1].extend_from_slice(&buf[..n]);
         self.process();
@@ -102,7 +124,11 @@ impl Link for FakeLink {
     }
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.out.is_empty() {
-            return if self.closed { Ok(0) } else { Err(io::ErrorKind::WouldBlock.into()) };
+            return if self.closed {
+                Ok(0)
+            } else {
+                Err(io::ErrorKind::WouldBlock.into())
+            };
         }
         let n = buf.len().min(self.out.len());
         for b in buf.iter_mut().take(n) {
@@ -115,7 +141,11 @@ impl Link for FakeLink {
             return Ok(true);
         }
         let now = Instant::now();
-        std::thread::sleep(deadline.saturating_duration_since(now).min(Duration::from_millis(1)));
+        std::thread::sleep(
+            deadline
+                .saturating_duration_since(now)
+                .min(Duration::from_millis(1)),
+        );
         Ok(Instant::now() < deadline)
     }
 }
@@ -127,7 +157,9 @@ impl Connector for FakeConnector {
     fn connect(&mut self, _deadline: Instant) -> Result<FakeLink> {
         let mut gw = self.0.borrow_mut();
         if gw.script.refuse_after.is_some_and(|n| gw.connections >= n) {
-            return Err(Error::Connect("cannot connect to fake:2195: connection refused".into()));
+            return Err(Error::Connect(
+                "cannot connect to fake:2195: connection refused".into(),
+            ));
         }
         gw.connections += 1;
         gw.received.push(Vec::new());
@@ -146,12 +178,22 @@ impl Connector for FakeConnector {
 }
 
 fn options() -> Options {
-    Options { timeout: Duration::from_millis(500), grace: Duration::from_millis(20), window: 100_000 }
+    Options {
+        timeout: Duration::from_millis(500),
+        grace: Duration::from_millis(20),
+        window: 100_000,
+    }
 }
 
 fn sender(script: Script, options: Options) -> (Sender<FakeConnector>, Shared) {
-    let gw = Rc::new(RefCell::new(Gateway { script, ..Gateway::default() }));
-    (Sender::connect(FakeConnector(gw.clone()), options).unwrap(), gw)
+    let gw = Rc::new(RefCell::new(Gateway {
+        script,
+        ..Gateway::default()
+    }));
+    (
+        Sender::connect(FakeConnector(gw.clone()), options).unwrap(),
+        gw,
+    )
 }
 
 /// Token `i`: first byte is the "invalid" marker class, the rest spell `i`.
@@ -187,7 +229,10 @@ fn audit(gw: &Shared, tokens: &[[u8; 32]], invalid: &HashSet<u8>) -> (usize, usi
     let valid: Vec<_> = tokens.iter().filter(|t| !invalid.contains(&t[0])).collect();
     let missing = valid.iter().filter(|t| !seen.contains_key(&t[..])).count();
     let duplicates = seen.values().map(|c| c - 1).sum();
-    assert!(seen.keys().all(|t| !invalid.contains(&t[0])), "an invalid token was logged");
+    assert!(
+        seen.keys().all(|t| !invalid.contains(&t[0])),
+        "an invalid token was logged"
+    );
     (missing, duplicates)
 }
 
@@ -202,7 +247,11 @@ fn batch(n: u32, invalid_every: Option<u32>) -> Vec<[u8; 32]> {
 
 #[test]
 fn partial_writes_and_would_block_deliver_every_byte_once_in_order() {
-    let script = Script { take: 7, stutter: true, ..Script::default() };
+    let script = Script {
+        take: 7,
+        stutter: true,
+        ..Script::default()
+    };
     let (mut s, gw) = sender(script, options());
     let tokens = batch(300, None);
     send_all(&mut s, &tokens);
@@ -210,7 +259,10 @@ fn partial_writes_and_would_block_deliver_every_byte_once_in_order() {
     let g = gw.borrow();
     assert_eq!(g.connections, 1);
     let logged: Vec<_> = g.log.iter().map(|(_, t, _, _)| t.clone()).collect();
-    assert_eq!(logged, tokens.iter().map(|t| t.to_vec()).collect::<Vec<_>>());
+    assert_eq!(
+        logged,
+        tokens.iter().map(|t| t.to_vec()).collect::<Vec<_>>()
+    );
     // The bytes on the wire are exactly the frames, wire identifiers 1..=300.
     let mut want = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
@@ -225,17 +277,35 @@ fn partial_writes_and_would_block_deliver_every_byte_once_in_order() {
         binary::encode(&f, &mut want);
     }
     // Written against back-pressure, the batch is settled by a probe: the all-zero token.
-    let probe = Frame { token: Some(&[0; 32]), payload: Some(br#"{"aps":{}}"#), identifier: 301, ..Frame {
-        command: Command::Framed, token: None, payload: None, identifier: 0, expiry: 0, priority: 10 } };
+    let probe = Frame {
+        token: Some(&[0; 32]),
+        payload: Some(br#"{"aps":{}}"#),
+        identifier: 301,
+        ..Frame {
+            command: Command::Framed,
+            token: None,
+            payload: None,
+            identifier: 0,
+            expiry: 0,
+            priority: 10,
+        }
+    };
     binary::encode(&probe, &mut want);
-    assert!(g.received[0] == want, "the bytes on the wire differ from the frames");
+    assert!(
+        g.received[0] == want,
+        "the bytes on the wire differ from the frames"
+    );
     assert_eq!(s.stats().bytes, want.len() as u64);
 }
 
 #[test]
 fn invalid_tokens_are_reported_and_everything_after_them_resent_once() {
     let invalid: HashSet<u8> = [0xbb].into();
-    let script = Script { invalid: invalid.clone(), take: 1000, ..Script::default() };
+    let script = Script {
+        invalid: invalid.clone(),
+        take: 1000,
+        ..Script::default()
+    };
     let (mut s, gw) = sender(script, options());
     let mut tokens = batch(5000, None);
     for i in [17usize, 2500, 4999] {
@@ -243,7 +313,10 @@ fn invalid_tokens_are_reported_and_everything_after_them_resent_once() {
     }
     send_all(&mut s, &tokens);
     let failures = s.flush(None).unwrap();
-    let got: Vec<_> = failures.iter().map(|f| (f.identifier, f.token.clone(), f.status, f.reason.as_str())).collect();
+    let got: Vec<_> = failures
+        .iter()
+        .map(|f| (f.identifier, f.token.clone(), f.status, f.reason.as_str()))
+        .collect();
     let want: Vec<_> = [17u32, 2500, 4999]
         .iter()
         .map(|&i| (i + 1, token::to_hex(&token(0xbb, i)), 8, "Invalid token"))
@@ -260,7 +333,13 @@ fn invalid_tokens_are_reported_and_everything_after_them_resent_once() {
 #[test]
 fn repeated_caller_identifiers_are_not_confused() {
     let invalid: HashSet<u8> = [0xbb].into();
-    let (mut s, gw) = sender(Script { invalid: invalid.clone(), ..Script::default() }, options());
+    let (mut s, gw) = sender(
+        Script {
+            invalid: invalid.clone(),
+            ..Script::default()
+        },
+        options(),
+    );
     let tokens = batch(50, Some(10));
     for t in &tokens {
         let id = s
@@ -276,15 +355,28 @@ fn repeated_caller_identifiers_are_not_confused() {
         assert_eq!(id, 7);
     }
     let failures = s.flush(None).unwrap();
-    let bad: Vec<_> = tokens.iter().filter(|t| t[0] == 0xbb).map(|t| token::to_hex(t)).collect();
-    assert_eq!(failures.iter().map(|f| f.token.clone()).collect::<Vec<_>>(), bad);
+    let bad: Vec<_> = tokens
+        .iter()
+        .filter(|t| t[0] == 0xbb)
+        .map(|t| token::to_hex(t))
+        .collect();
+    assert_eq!(
+        failures.iter().map(|f| f.token.clone()).collect::<Vec<_>>(),
+        bad
+    );
     assert!(failures.iter().all(|f| f.identifier == 7));
     assert_eq!(audit(&gw, &tokens, &invalid), (0, 0));
 }
 
 #[test]
 fn shutdowns_resend_after_the_named_notification_without_duplicates() {
-    let (mut s, gw) = sender(Script { shutdown_every: Some(70), ..Script::default() }, options());
+    let (mut s, gw) = sender(
+        Script {
+            shutdown_every: Some(70),
+            ..Script::default()
+        },
+        options(),
+    );
     let tokens = batch(2000, None);
     send_all(&mut s, &tokens);
     assert_eq!(s.flush(None).unwrap(), vec![]);
@@ -295,14 +387,28 @@ fn shutdowns_resend_after_the_named_notification_without_duplicates() {
 
 #[test]
 fn silent_drops_lose_nothing_and_duplicates_stay_bounded() {
-    let (mut s, gw) = sender(Script { drop_every: Some(90), ..Script::default() }, options());
+    let (mut s, gw) = sender(
+        Script {
+            drop_every: Some(90),
+            ..Script::default()
+        },
+        options(),
+    );
     let tokens = batch(3000, None);
     send_all(&mut s, &tokens);
     assert_eq!(s.flush(None).unwrap(), vec![]);
     let (missing, duplicates) = audit(&gw, &tokens, &HashSet::new());
     assert_eq!(missing, 0);
     let drops = gw.borrow().accepted / 90;
-    assert!(duplicates as u64 <= drops * 90, "duplicates {duplicates} for {drops} drops");
+    // At most one segment per drop is delivered twice: never more than the drop interval.
+    assert!(
+        duplicates as u64 <= drops * 90,
+        "duplicates {duplicates} for {drops} drops"
+    );
+    eprintln!(
+        "drop every 90: {drops} drops, {duplicates} duplicates, {} reconnects",
+        s.stats().reconnects
+    );
 }
 
 #[test]
@@ -321,14 +427,22 @@ fn everything_combined() {
     send_all(&mut s, &tokens);
     let failures = s.flush(None).unwrap();
     assert_eq!(failures.len(), 40);
-    assert!(failures.iter().all(|f| f.status == 8 && f.token.starts_with("bbbb")));
+    assert!(failures
+        .iter()
+        .all(|f| f.status == 8 && f.token.starts_with("bbbb")));
     let (missing, _) = audit(&gw, &tokens, &invalid);
     assert_eq!(missing, 0);
 }
 
 #[test]
 fn window_bound_settles_with_probes_and_loses_nothing() {
-    let (mut s, gw) = sender(Script::default(), Options { window: 50, ..options() });
+    let (mut s, gw) = sender(
+        Script::default(),
+        Options {
+            window: 50,
+            ..options()
+        },
+    );
     let tokens = batch(500, None);
     send_all(&mut s, &tokens);
     s.flush(None).unwrap();
@@ -340,48 +454,96 @@ fn window_bound_settles_with_probes_and_loses_nothing() {
 
 #[test]
 fn a_gateway_that_goes_away_ends_in_a_clear_error_and_a_failure_list() {
-    let script = Script { drop_every: Some(100), refuse_after: Some(1), ..Script::default() };
+    let script = Script {
+        drop_every: Some(100),
+        refuse_after: Some(1),
+        ..Script::default()
+    };
     let (mut s, gw) = sender(script, options());
     let tokens = batch(300, None);
     let mut errors = Vec::new();
-    for t in &tokens {
-        let n = Outgoing { command: Command::Framed, token: t, payload: PAYLOAD, identifier: None, expiry: 0, priority: 10 };
+    let mut refused = HashSet::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let n = Outgoing {
+            command: Command::Framed,
+            token: t,
+            payload: PAYLOAD,
+            identifier: None,
+            expiry: 0,
+            priority: 10,
+        };
         if let Err(e) = s.send(&n) {
+            // Once given up, sends fail at once and are not taken: they are the caller's to retry.
+            if e.to_string()
+                .starts_with("not sent: fake:2195 is unreachable")
+            {
+                refused.insert(i);
+            }
             errors.push(e.to_string());
         }
     }
-    let flushed = s.flush(None);
-    let message = flushed.err().map(|e| e.to_string()).or_else(|| errors.first().cloned()).unwrap();
-    assert!(message.contains("gave up on fake:2195") && message.contains("connection refused"), "{message}");
-    let failures = s.take_failures();
+    assert!(!refused.is_empty());
+    let (message, mut failures) = match s.flush(None) {
+        Ok(failures) => (errors.first().cloned().unwrap(), failures),
+        Err(e) => (e.to_string(), Vec::new()),
+    };
+    assert!(
+        message.contains("gave up on fake:2195") && message.contains("connection refused"),
+        "{message}"
+    );
+    failures.extend(s.take_failures());
     let logged = gw.borrow().log.len();
     // Every notification is either in the gateway's log or in the failure list.
     assert_eq!(logged, 100);
-    assert!(failures.iter().all(|f| f.status == 255 && f.reason.starts_with("Not delivered")));
+    assert!(failures
+        .iter()
+        .all(|f| f.status == 255 && f.reason.starts_with("Not delivered")));
     let reported: HashSet<_> = failures.iter().map(|f| f.token.clone()).collect();
-    for t in &tokens[100..] {
-        assert!(reported.contains(&token::to_hex(t)));
-    }
+    let missing: Vec<usize> = (100..tokens.len())
+        .filter(|i| !refused.contains(i) && !reported.contains(&token::to_hex(&tokens[*i])))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not reported: {missing:?}; {} failures, errors {}",
+        failures.len(),
+        errors.len()
+    );
 }
 
 #[test]
 fn write_frames_takes_whole_valid_frames_only() {
     let (mut s, gw) = sender(Script::default(), options());
     let mut bytes = Vec::new();
-    for (i, command) in [Command::Simple, Command::Enhanced, Command::Framed].into_iter().enumerate() {
+    for (i, command) in [Command::Simple, Command::Enhanced, Command::Framed]
+        .into_iter()
+        .enumerate()
+    {
         let t = token(0xaa, i as u32);
         binary::encode(
-            &Frame { command, token: Some(&t), payload: Some(PAYLOAD), identifier: 40 + i as u32, expiry: 9, priority: 10 },
+            &Frame {
+                command,
+                token: Some(&t),
+                payload: Some(PAYLOAD),
+                identifier: 40 + i as u32,
+                expiry: 9,
+                priority: 10,
+            },
             &mut bytes,
         );
     }
     for (bad, want) in [
         (&bytes[..bytes.len() - 1], "frame 3 (at byte"),
-        (&b"\x07garbage"[..], "not a notification frame: unknown command byte 7"),
+        (
+            &b"\x07garbage"[..],
+            "not a notification frame: unknown command byte 7",
+        ),
         (&b""[..], "empty string"),
     ] {
         let err = s.write_frames(bad).unwrap_err().to_string();
-        assert!(err.contains(want) && err.contains("nothing was written") || want == "empty string", "{err}");
+        assert!(
+            err.contains(want) && err.contains("nothing was written") || want == "empty string",
+            "{err}"
+        );
     }
     assert_eq!(s.write_frames(&bytes).unwrap(), bytes.len());
     s.flush(None).unwrap();
@@ -397,6 +559,13 @@ fn closed_senders_refuse_work() {
     s.close().unwrap();
     assert!(!s.is_connected());
     let t = token(0xaa, 1);
-    let n = Outgoing { command: Command::Framed, token: &t, payload: PAYLOAD, identifier: None, expiry: 0, priority: 10 };
+    let n = Outgoing {
+        command: Command::Framed,
+        token: &t,
+        payload: PAYLOAD,
+        identifier: None,
+        expiry: 0,
+        priority: 10,
+    };
     assert_eq!(s.send(&n), Err(Error::Closed));
 }
