@@ -186,6 +186,11 @@ impl Rules {
             })
         };
         let seq = if self.sink {
+            // Even the sink answers the all-zero token: clients use it as a probe
+            // to learn that everything before it was processed.
+            if frame.token.is_some_and(|t| t.iter().all(|&b| b == 0)) {
+                return reply(status::INVALID_TOKEN);
+            }
             self.log.count()
         } else {
             if let Some(code) = check(frame) {

@@ -1,0 +1,27 @@
+<?php
+/**
+ * (e) and (f): sendMany() from a generator yielding tokens (never an array of
+ * all of them), one call for the whole batch; it flushes before it returns.
+ */
+require __DIR__ . '/common.php';
+
+function bench_token_stream(array $tokens, int $n): Generator
+{
+    for ($i = 0; $i < $n; $i++) {
+        yield $tokens[$i % BENCH_POOL];
+    }
+}
+
+$n = bench_n();
+$tokens = bench_tokens();
+$payload = BENCH_PAYLOAD;
+
+$start = bench_start();
+$c = new ApnsConnection(bench_url(), bench_apns_options());
+$report = $c->sendMany(bench_token_stream($tokens, $n), $payload);
+$stats = $c->stats();
+$c->close();
+bench_report(getenv('BENCH_CLIENT_NAME') ?: 'send_many', $start, $n, [
+    'sent' => $report['sent'], 'failed' => count($report['failed']), 'resent' => $report['resent'],
+    'reconnects' => $stats['reconnects'], 'engine_seconds' => $report['seconds'],
+]);
