@@ -81,7 +81,8 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
     for (name, text, secret) in files {
         write_file(&dir.join(name), &text, secret)?;
     }
-    Ok(())
+    // HTTP/2 token auth: auth-key.p8 and auth-key.pub.pem.
+    crate::authkey::write(dir)
 }
 
 /// What a leaf certificate is for (its extended key usage).

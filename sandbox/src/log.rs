@@ -65,6 +65,19 @@ impl Log {
         seq
     }
 
+    /// Counts and logs one accepted notification whose line `write` produces
+    /// (the HTTP/2 service's format, see [`crate::http2`]); returns its `seq`.
+    pub fn accept_line(&self, write: impl FnOnce(&mut dyn Write, u64) -> io::Result<()>) -> u64 {
+        let mut file = self.lock();
+        let seq = self.count();
+        if let Some(w) = file.as_mut() {
+            if let Err(e) = write(w, seq) {
+                self.fail(&e);
+            }
+        }
+        seq
+    }
+
     /// Pushes buffered lines to the file.
     pub fn flush(&self) {
         if self.path.is_none() {

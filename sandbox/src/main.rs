@@ -14,16 +14,20 @@
 //! - [`feedback`]: the feedback service and its tuple file.
 //! - [`log`]: the JSONL log and the global accept count.
 //! - [`faults`]: `--shutdown-every`, `--drop-every`, `--slow-read`.
+//! - [`http2`]: the HTTP/2 provider API (checks, faults, log lines).
+//! - [`authkey`]: `auth-key.p8` for token auth, and the JWT check.
 
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod authkey;
 mod certs;
 mod faults;
 mod feedback;
 mod gateway;
+mod http2;
 mod log;
 mod server;
 mod stream;
@@ -41,10 +45,12 @@ usage:
   apns-sandbox certs --out DIR
       write a throwaway PKI (CA, server and client certificates) into DIR
   apns-sandbox serve --certs DIR [options]
-      serve the binary gateway and the feedback service on 127.0.0.1
+      serve the binary gateway, the feedback service and the HTTP/2 API on 127.0.0.1
       --port N  --feedback-port N  --ports-file FILE  --log FILE
       --invalid-tokens FILE  --feedback FILE  --shutdown-every N  --drop-every N
       --slow-read BPS  --server-cert NAME  --sink  --exit-after SECS
+      HTTP/2 provider API: --http2-port N  --unregistered FILE  --h2-status-every N:CODE
+      --goaway-every N  --max-streams N  --h2-delay-ms N
   see docs/sandbox-cli.md for the details";
 
 /// What the command line asks for.
@@ -117,6 +123,7 @@ fn parse_serve(options: &mut Flags<'_>) -> Result<Options, String> {
         server_cert: "server".into(),
         sink: false,
         exit_after: None,
+        http2: http2::Flags::default(),
     };
     while let Some(flag) = options.next_flag()? {
         match flag.as_str() {
@@ -148,6 +155,18 @@ fn parse_serve(options: &mut Flags<'_>) -> Result<Options, String> {
                 }
                 o.exit_after = Some(Duration::from_secs_f64(secs));
             }
+            "--http2-port" => o.http2.port = number(&flag, &options.value(&flag)?)?,
+            "--unregistered" => o.http2.unregistered = Some(options.value(&flag)?.into()),
+            "--h2-status-every" => {
+                o.http2.status_every = Some(http2::Flags::parse_status_every(&options.value(&flag)?)?)
+            }
+            "--goaway-every" => o.http2.goaway_every = Some(positive(&flag, options)?),
+            "--max-streams" => {
+                let n = positive(&flag, options)?;
+                o.http2.max_streams =
+                    Some(u32::try_from(n).map_err(|_| format!("{flag} is too large"))?);
+            }
+            "--h2-delay-ms" => o.http2.delay_ms = Some(positive(&flag, options)?),
             other => return Err(unknown("serve", other)),
         }
     }
@@ -259,6 +278,7 @@ mod tests {
             server_cert: "other-server".into(),
             sink: true,
             exit_after: Some(Duration::from_millis(1500)),
+            http2: http2::Flags::default(),
         };
         assert_eq!(got, Ok(Command::Serve(want)));
     }

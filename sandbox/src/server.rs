@@ -18,6 +18,7 @@ use signal_hook::iterator::Signals;
 use crate::faults::Faults;
 use crate::feedback::{self, Feedback};
 use crate::gateway::{self, Gateway, Rules};
+use crate::http2;
 use crate::log::Log;
 use crate::tls;
 
@@ -36,6 +37,8 @@ pub struct Options {
     pub server_cert: String,
     pub sink: bool,
     pub exit_after: Option<Duration>,
+    /// The HTTP/2 provider API's options.
+    pub http2: http2::Flags,
 }
 
 /// Starts both services; returns only on a start-up error (the process exits on
@@ -50,14 +53,27 @@ pub fn run(options: Options) -> Result<(), String> {
         Some(path) => feedback::load(path)?,
         None => Vec::new(),
     };
+    let h2_config = http2::server_config(&options.certs, &options.server_cert)?;
+    let h2_rules = http2::Rules {
+        invalid_tokens: invalid_tokens.clone(),
+        unregistered: match &options.http2.unregistered {
+            Some(path) => http2::load_unregistered(path, http2::now_ms())?,
+            None => Default::default(),
+        },
+        verifier: crate::authkey::Verifier::load(&options.certs)?,
+        sink: options.sink,
+        flags: options.http2.clone(),
+    };
     let log = Log::open(options.log.as_deref())?;
 
     let binary = bind(options.port, "binary gateway")?;
     let feedback = bind(options.feedback_port, "feedback service")?;
+    let h2_listener = http2::bind(options.http2.port)?;
     let binary_port = port(&binary)?;
     let feedback_port = port(&feedback)?;
+    let http2_port = port(&h2_listener)?;
     if let Some(path) = &options.ports_file {
-        write_ports_file(path, binary_port, feedback_port)?;
+        write_ports_file(path, binary_port, feedback_port, http2_port)?;
     }
 
     let rules = Rules {
@@ -85,9 +101,10 @@ pub fn run(options: Options) -> Result<(), String> {
         })?;
     }
     spawn("feedback", move || service.serve(feedback))?;
+    http2::spawn(h2_listener, h2_config, h2_rules, Arc::clone(&gateway))?;
 
     say(&format!(
-        "binary {binary_port}\nfeedback {feedback_port}\nready\n"
+        "binary {binary_port}\nfeedback {feedback_port}\nhttp2 {http2_port}\nready\n"
     ));
     gateway.serve(binary);
     Ok(())
@@ -128,13 +145,13 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), String> {
         .map_err(|e| format!("cannot start the {name} thread: {e}"))
 }
 
-/// "binary=PORT\nfeedback=PORT\n", written to a temporary file beside `path` and
-/// renamed over it, so a reader never sees half a file.
-fn write_ports_file(path: &Path, binary: u16, feedback: u16) -> Result<(), String> {
+/// "binary=PORT\nfeedback=PORT\nhttp2=PORT\n", written to a temporary file beside
+/// `path` and renamed over it, so a reader never sees half a file.
+fn write_ports_file(path: &Path, binary: u16, feedback: u16, http2: u16) -> Result<(), String> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".tmp{}", std::process::id()));
     let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, format!("binary={binary}\nfeedback={feedback}\n"))
+    std::fs::write(&tmp, format!("binary={binary}\nfeedback={feedback}\nhttp2={http2}\n"))
         .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|e| {
             let _ = std::fs::remove_file(&tmp);

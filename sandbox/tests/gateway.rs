@@ -320,13 +320,14 @@ fn ports_file_and_exit_after() {
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 4, "{stdout}");
+    assert_eq!(lines.len(), 5, "{stdout}");
     let binary = lines[0].strip_prefix("binary ").unwrap();
     let feedback = lines[1].strip_prefix("feedback ").unwrap();
-    assert_eq!(&lines[2..], ["ready", "accepted 0"]);
+    let http2 = lines[2].strip_prefix("http2 ").unwrap();
+    assert_eq!(&lines[3..], ["ready", "accepted 0"]);
     assert_eq!(
         std::fs::read_to_string(&ports).unwrap(),
-        format!("binary={binary}\nfeedback={feedback}\n")
+        format!("binary={binary}\nfeedback={feedback}\nhttp2={http2}\n")
     );
 }
 

@@ -1,9 +1,14 @@
 //! The reliability engine: what makes `ApnsConnection` lose nothing.
 //!
-//! - [`binary`]: the binary protocol's window of written notifications, resending
+//! - [`window`]: the frames written and not yet settled (the resend queue).
+//! - [`binary`]: the binary protocol engine: resending
 //!   after error responses, shutdowns and dropped connections, failures and stats.
+//! - [`http2`]: the HTTP/2 engine: streams in flight, retries, GOAWAY, token auth.
 
 pub mod binary;
+pub mod feedback;
+pub mod http2;
+pub mod window;
 
 /// A notification the gateway refused, as PHP's `failures()` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +21,11 @@ pub struct Failure {
     pub status: u32,
     /// Human text for binary statuses; Apple's reason string for HTTP/2.
     pub reason: String,
+    /// HTTP/2: the notification's `apns-id` (lowercase UUID). `None` for binary.
+    pub apns_id: Option<String>,
+    /// HTTP/2 410: when the token stopped being valid, in milliseconds since
+    /// the epoch, as Apple sends it.
+    pub timestamp: Option<u64>,
 }
 
 /// Counters since the connection was created.

@@ -149,12 +149,51 @@ fn load_client_key(
     cert_path: &Path,
     provider: &CryptoProvider,
 ) -> Result<CertifiedKey> {
-    let cert_shown = cert_path.display();
     let data = read_file(cert_path, "local_cert")?;
-    let (chain, key_in_cert) = if looks_like_pem(&data) {
+    let local_pk = opts
+        .local_pk
+        .as_deref()
+        .map(|pk_path| (pk_path, move || read_file(pk_path, "local_pk")));
+    certified_key(
+        &data,
+        cert_path,
+        local_pk,
+        opts.passphrase.as_deref().map(String::as_str),
+        provider,
+    )
+}
+
+/// Loads client credentials from bytes already in memory, as [`client_config`]
+/// does from files: `cert` is what `local_cert` holds (PEM or PKCS#12), `key` what
+/// `local_pk` holds, if set. The paths only name the sources in error messages.
+///
+/// Any bytes give a key or an [`Error::Credentials`], never a panic (fuzzed in
+/// `fuzz/fuzz_targets/credentials.rs`).
+pub fn client_key_from_bytes(
+    cert: &[u8],
+    cert_path: &Path,
+    key: Option<(&[u8], &Path)>,
+    passphrase: Option<&str>,
+) -> Result<CertifiedKey> {
+    let local_pk =
+        key.map(|(bytes, pk_path)| (pk_path, move || Ok(Zeroizing::new(bytes.to_vec()))));
+    certified_key(cert, cert_path, local_pk, passphrase, &provider())
+}
+
+/// The work of [`load_client_key`] on `local_cert`'s bytes; `local_pk` is read
+/// only once the certificate is found, so the first mistake is the one reported.
+fn certified_key(
+    data: &[u8],
+    cert_path: &Path,
+    local_pk: Option<(&Path, impl FnOnce() -> Result<Zeroizing<Vec<u8>>>)>,
+    passphrase: Option<&str>,
+    provider: &CryptoProvider,
+) -> Result<CertifiedKey> {
+    let cert_shown = cert_path.display();
+    let (chain, key_in_cert) = if looks_like_pem(data) {
         let mut chain = Vec::new();
         let mut key = None;
-        for block in pem_blocks(&data) {
+        for block in pem_blocks(data) {
             if block.label == "CERTIFICATE" {
                 chain.push(block.certificate().ok_or_else(|| {
                     Error::Credentials(format!(
@@ -167,7 +206,7 @@ fn load_client_key(
         }
         (chain, key)
     } else if data.first() == Some(&0x30) {
-        let (chain, key) = load_pkcs12(&data, cert_path, opts.passphrase.as_deref())?;
+        let (chain, key) = load_pkcs12(data, cert_path, passphrase)?;
         (chain, key.map(KeySource::Pkcs8))
     } else {
         (Vec::new(), None)
@@ -179,9 +218,9 @@ fn load_client_key(
         )));
     }
 
-    let (key_source, key_path) = match &opts.local_pk {
-        Some(pk_path) => {
-            let pk_data = read_file(pk_path, "local_pk")?;
+    let (key_source, key_path) = match local_pk {
+        Some((pk_path, read_pk)) => {
+            let pk_data = read_pk()?;
             let block = pem_blocks(&pk_data)
                 .into_iter()
                 .find(|b| b.label.ends_with("PRIVATE KEY"))
@@ -191,7 +230,7 @@ fn load_client_key(
                         pk_path.display()
                     ))
                 })?;
-            (KeySource::Pem(block), pk_path.as_path())
+            (KeySource::Pem(block), pk_path)
         }
         None => match key_in_cert {
             Some(source) => (source, cert_path),
@@ -203,7 +242,7 @@ fn load_client_key(
         },
     };
 
-    let (key_der, decrypted) = key_der(key_source, key_path, opts.passphrase.as_deref())?;
+    let (key_der, decrypted) = key_der(key_source, key_path, passphrase)?;
     let key: Arc<dyn SigningKey> =
         provider
             .key_provider
@@ -240,7 +279,7 @@ fn load_client_key(
 fn key_der(
     source: KeySource,
     path: &Path,
-    passphrase: Option<&String>,
+    passphrase: Option<&str>,
 ) -> Result<(PrivateKeyDer<'static>, bool)> {
     let shown = path.display();
     let block = match source {
@@ -405,13 +444,13 @@ fn evp_bytes_to_key(passphrase: &[u8], salt: &[u8], key_len: usize) -> Zeroizing
 type Pkcs12Contents = (Vec<CertificateDer<'static>>, Option<Zeroizing<Vec<u8>>>);
 
 /// Reads a PKCS#12 file: its certificate chain (leaf first) and its key (PKCS#8).
-fn load_pkcs12(data: &[u8], path: &Path, passphrase: Option<&String>) -> Result<Pkcs12Contents> {
+fn load_pkcs12(data: &[u8], path: &Path, passphrase: Option<&str>) -> Result<Pkcs12Contents> {
     use p12_keystore::error::Error as P12Error;
 
     let shown = path.display();
     let archive = p12_keystore::Pkcs12Archive::from_pkcs12(
         data,
-        passphrase.map(String::as_str).unwrap_or(""),
+        passphrase.unwrap_or(""),
     )
     .map_err(|e| match e {
         P12Error::MacError(_) | P12Error::UnpadError | P12Error::Pkcs5Error(_) => {
@@ -898,6 +937,41 @@ mod tests {
         let leaf = CertificateDer::from_pem_slice(&leaf).unwrap();
         assert_eq!(key.cert[0], leaf);
         assert!(key.keys_match().is_ok());
+    }
+
+    #[test]
+    fn bytes_give_the_same_key_and_messages_as_files() {
+        let Some(dir) = fixtures() else { return };
+        let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+        let name = Path::new("in-memory.pem");
+        let key = client_key_from_bytes(&read("modern.p12"), name, None, Some(PASS)).unwrap();
+        assert_eq!(key.cert.len(), 2);
+        let key_name = Path::new("in-memory.key");
+        let ec_key = read("ec_trad_aes128.key");
+        let key =
+            client_key_from_bytes(&read("ec.crt"), name, Some((&ec_key, key_name)), Some(PASS))
+                .unwrap();
+        assert!(key.keys_match().is_ok());
+        let Err(Error::Credentials(msg)) = client_key_from_bytes(
+            &read("ec.crt"),
+            name,
+            Some((&ec_key, key_name)),
+            Some(WRONG),
+        ) else {
+            panic!("a wrong passphrase loaded");
+        };
+        assert_eq!(
+            msg,
+            "wrong passphrase for the private key in 'in-memory.key'"
+        );
+        let Err(Error::Credentials(msg)) = client_key_from_bytes(b"\x30garbage", name, None, None)
+        else {
+            panic!("garbage loaded");
+        };
+        assert!(
+            msg.starts_with("local_cert 'in-memory.pem' holds no certificate"),
+            "{msg}"
+        );
     }
 
     #[test]

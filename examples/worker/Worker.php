@@ -1,0 +1,414 @@
+<?php
+/**
+ * The push worker's loop: claim a batch of queued notifications, send each to its
+ * active device tokens through one ApnsConnection kept open across batches,
+ * settle (flush), record per-token results, and end each notification sent or
+ * failed, or put it back in the queue for a retry.
+ *
+ * Guarantees:
+ * - A token is recorded 'accepted', and a notification 'sent', only after flush()
+ *   settled it. What the connection could not confirm is retried, never dropped.
+ * - stop() (SIGTERM/SIGINT) lets the batch in flight settle, then puts the claimed
+ *   notifications it did not finish back in the queue; run() then returns.
+ * - Memory is flat: at most `chunk` notifications in flight, tokens read page by page.
+ *
+ * Sending is one send() per token with our own identifier, and one flush() per
+ * chunk: sendMany() flushes after each call, and flush() waits a grace period for
+ * late error responses (0.5 s by default), which per notification would cap the
+ * worker at two notifications a second.
+ */
+
+declare(strict_types=1);
+
+namespace Apns\Worker;
+
+use ApnsConnection;
+use ApnsException;
+
+final class Worker
+{
+    /** Statuses worth another attempt: not delivered (gave up), processing error; HTTP/2 429, 500, 503. */
+    private const RETRYABLE = [1, 255, 429, 500, 503];
+    /** Reasons that mean the token is dead: deactivate it. */
+    private const DEAD_REASONS = ['Invalid token', 'Unregistered', 'BadDeviceToken'];
+
+    private array $options;
+    private ?ApnsConnection $connection = null;
+    private bool $stopping = false;
+    private int $identifier = 0;
+    private float $nextFeedback = 0.0;
+    private float $nextStatsLine = 0.0;
+    private int $backoff = 0;
+
+    /** In flight since the last flush: identifier => [notification id, token]. */
+    private array $inflight = [];
+    /** Settled since the last write: [notification id, token, status, apns status, reason]. */
+    private array $results = [];
+    /** Notifications of the batch with tokens to retry: id => reason. */
+    private array $retry = [];
+
+    /** Totals since start. */
+    private array $totals = ['notifications' => 0, 'sent' => 0, 'failed' => 0, 'retried' => 0,
+        'accepted' => 0, 'rejected' => 0, 'deactivated' => 0, 'connections' => 0, 'reconnects' => 0, 'resent' => 0,
+        'batches' => 0];
+
+    /**
+     * @param \Closure(): ApnsConnection $connect  opens the connection (throws ApnsException)
+     * @param ?\Closure(): array $feedback         reads the feedback service: list<['timestamp','token']>
+     * @param \Closure(string, string): void $log  ($level, $message): 'info', 'warning', 'error'
+     * @param array $options  worker (id), batch, chunk, once, poll (s), max_attempts,
+     *                        feedback_interval (s), stats_interval (s), stale_after (s), progress (?Progress)
+     */
+    public function __construct(
+        private Queue $queue,
+        private \Closure $connect,
+        private ?\Closure $feedback,
+        private \Closure $log,
+        array $options = [],
+    ) {
+        $this->options = $options + [
+            'worker' => gethostname() . ':' . getmypid(),
+            'batch' => 500,
+            'chunk' => 5000,
+            'once' => false,
+            'poll' => 1.0,
+            'max_attempts' => 5,
+            'feedback_interval' => 600,
+            'stats_interval' => 10,
+            'stale_after' => 900,
+            'progress' => null,
+        ];
+    }
+
+    /** Asks the loop to stop after the batch in flight (safe from a signal handler). */
+    public function stop(): void
+    {
+        $this->stopping = true;
+    }
+
+    public function stopping(): bool
+    {
+        return $this->stopping;
+    }
+
+    /** Runs until stop() (or, with `once`, until the queue is empty). Returns the totals. */
+    public function run(): array
+    {
+        $progress = $this->options['progress'];
+        $progress?->start($this->queue->counts()['queued']);
+        $this->log('info', sprintf('worker %s started (batch %d)', $this->options['worker'], $this->options['batch']));
+        $released = $this->queue->releaseStale($this->options['stale_after']);
+        if ($released > 0) {
+            $this->log('warning', "$released notification(s) claimed by a worker that died were queued again");
+        }
+        while (!$this->stopping) {
+            $this->readFeedbackWhenDue();
+            if ($this->connection() === null) {
+                break;                          // stopping while waiting to reconnect
+            }
+            $batch = $this->queue->claim($this->options['worker'], $this->options['batch']);
+            if ($batch === []) {
+                if ($this->options['once']) {
+                    break;
+                }
+                $this->statsLineWhenDue();
+                $this->sleep($this->options['poll']);
+                continue;
+            }
+            $this->processBatch($batch);
+            $progress?->update($this->totals, $this->queue->counts()['queued']);
+            $this->statsLineWhenDue();
+        }
+        $this->closeConnection();
+        $progress?->finish($this->totals);
+        $this->log('info', $this->summary($this->stopping ? 'stopped' : 'queue empty'));
+        return $this->totals;
+    }
+
+    /** Sends one claimed batch and ends or releases every notification of it. */
+    private function processBatch(array $batch): void
+    {
+        $this->totals['batches']++;
+        $this->retry = [];
+        $ids = array_column($batch, 'id');
+        $started = [];
+        foreach ($batch as $notification) {
+            if ($this->stopping || $this->connection === null) {
+                break;                          // the rest goes back to the queue, below
+            }
+            $id = $notification['id'];
+            $started[$id] = $notification;
+            $problem = self::payloadProblem($notification['payload']);
+            if ($problem !== null) {
+                $this->queue->finish($id, 'failed', "invalid payload: $problem");
+                $this->totals['failed']++;
+                unset($started[$id]);
+                continue;
+            }
+            $after = '';
+            do {
+                $page = $this->queue->tokensFor($id, $after, $this->options['chunk']);
+                foreach ($page as $token) {
+                    if (!$this->send($id, $token, $notification['payload'])) {
+                        break 2;                // the connection failed: settle, retry later
+                    }
+                    if (count($this->inflight) >= $this->options['chunk']) {
+                        $this->settle($ids);
+                    }
+                }
+                $after = (string) end($page);
+            } while (count($page) === $this->options['chunk']);
+        }
+        $this->settle($ids);
+
+        foreach ($started as $id => $notification) {
+            $this->end($id, $notification['attempts']);
+        }
+        // Not started (stopping, or the connection failed): back to the queue, no
+        // attempt counted. Rows already ended are not 'claimed' and stay as they are.
+        $this->queue->release(array_values(array_diff($ids, array_keys($started))));
+    }
+
+    /** Ends a notification whose tokens were all tried: sent, failed, or queued again. */
+    private function end(int $id, int $attempts): void
+    {
+        if (isset($this->retry[$id])) {
+            $reason = $this->retry[$id];
+            if ($attempts + 1 >= $this->options['max_attempts']) {
+                $this->queue->finish($id, 'failed', sprintf('gave up after %d attempts: %s', $attempts + 1, $reason));
+                $this->totals['failed']++;
+                $this->log('warning', "notification $id failed after " . ($attempts + 1) . " attempts: $reason");
+            } else {
+                $this->queue->release([$id], true, $reason);
+                $this->totals['retried']++;
+            }
+            return;
+        }
+        $counts = $this->queue->deliveryCounts($id);
+        if ($counts['accepted'] > 0) {
+            $this->queue->finish($id, 'sent', $counts['failed'] > 0 ? "{$counts['failed']} token(s) rejected" : null);
+            $this->totals['sent']++;
+        } elseif ($counts['failed'] > 0) {
+            $this->queue->finish($id, 'failed', "every token rejected ({$counts['failed']}): {$counts['reason']}");
+            $this->totals['failed']++;
+        } else {
+            $this->queue->finish($id, 'failed', 'no active device token');
+            $this->totals['failed']++;
+        }
+        $this->totals['notifications']++;
+    }
+
+    /** Sends one notification to one token; false when the connection failed. */
+    private function send(int $id, string $token, string $payload): bool
+    {
+        if ($this->connection === null) {
+            $this->retry[$id] ??= 'connection lost';
+            return false;
+        }
+        $this->identifier = $this->identifier % 0x7fffffff + 1;
+        try {
+            $this->connection->send($token, $payload, ['identifier' => $this->identifier]);
+            $this->inflight[$this->identifier] = [$id, $token];
+            return true;
+        } catch (ApnsException $e) {
+            try {
+                ApnsConnection::pack($token, $payload);
+            } catch (ApnsException $invalid) {
+                // Bad input, not a network fault: this token can never be sent to.
+                $this->results[] = [$id, $token, 'failed', null, $invalid->getMessage()];
+                $this->queue->deactivate($token, 'malformed: ' . $invalid->getMessage());
+                $this->totals['deactivated']++;
+                return true;
+            }
+            $this->retry[$id] = $e->getMessage();
+            $this->log('warning', 'send failed: ' . $e->getMessage());
+            $this->settle([], $e);
+            return false;
+        }
+    }
+
+    /**
+     * Settles what is in flight (flush), records the per-token results and
+     * deactivates dead tokens. After a connection failure, only what the
+     * connection confirmed counts as accepted; the rest is retried.
+     */
+    private function settle(array $batchIds, ?ApnsException $fault = null): void
+    {
+        if ($this->inflight === [] && $this->results === [] && $fault === null) {
+            return;
+        }
+        $confirmed = true;
+        $failures = [];
+        if ($this->connection !== null && ($this->inflight !== [] || $fault !== null)) {
+            try {
+                $failures = $this->connection->flush();
+            } catch (ApnsException $e) {
+                $fault ??= $e;
+                $failures = $this->connection->failures();
+                $this->log('warning', 'flush failed: ' . $e->getMessage());
+            }
+            if ($fault !== null) {
+                // close() settles what the engine still holds, within `timeout`; if it
+                // cannot, nothing left in flight is known to be delivered.
+                try {
+                    $this->connection->close();
+                } catch (ApnsException $e) {
+                    $confirmed = false;
+                }
+                $failures = array_merge($failures, $this->connection->failures());
+                $this->countStats();
+                $this->connection = null;
+            }
+        }
+        $dead = [];
+        foreach ($failures as $f) {
+            [$id, $token] = $this->inflight[$f['identifier']] ?? [null, $f['token']];
+            unset($this->inflight[$f['identifier']]);
+            if ($id === null) {
+                $this->log('warning', "failure for an unknown identifier {$f['identifier']}: {$f['reason']}");
+                continue;
+            }
+            if (in_array($f['status'], self::RETRYABLE, true)) {
+                $this->retry[$id] = "{$f['reason']} (status {$f['status']})";
+                continue;
+            }
+            $this->results[] = [$id, $token, 'failed', $f['status'], $f['reason']];
+            if ($f['status'] === ApnsConnection::STATUS_INVALID_TOKEN || $f['status'] === 410
+                || in_array($f['reason'], self::DEAD_REASONS, true)) {
+                $dead[$token] = $f['reason'];
+            }
+        }
+        foreach ($this->inflight as [$id, $token]) {
+            if ($confirmed) {
+                $this->results[] = [$id, $token, 'accepted', null, null];
+            } else {
+                $this->retry[$id] = 'not confirmed by the gateway: ' . $fault?->getMessage();
+            }
+        }
+        $this->inflight = [];
+
+        foreach ($this->results as $r) {
+            $this->totals[$r[2] === 'accepted' ? 'accepted' : 'rejected']++;
+        }
+        $this->queue->transaction(function () use ($dead, $batchIds) {
+            $this->queue->recordDeliveries($this->results);
+            foreach ($dead as $token => $reason) {
+                $this->totals['deactivated'] += $this->queue->deactivate($token, $reason);
+            }
+            $this->queue->touch($batchIds);
+        });
+        $this->results = [];
+        $this->options['progress']?->update($this->totals, null);
+    }
+
+    /** The open connection, (re)connecting with back-off; null when stopping meanwhile. */
+    private function connection(): ?ApnsConnection
+    {
+        while ($this->connection === null) {
+            if ($this->stopping) {
+                return null;
+            }
+            try {
+                $this->connection = ($this->connect)();
+                $this->totals['connections']++;
+                if ($this->backoff > 0) {
+                    $this->log('info', 'reconnected');
+                }
+                $this->backoff = 0;
+            } catch (ApnsException $e) {
+                // 1, 2, 4 … 60 s, with jitter so that many workers do not reconnect in step.
+                $delay = min(60, 2 ** $this->backoff) * (0.5 + mt_rand() / mt_getrandmax() / 2);
+                $this->backoff = min($this->backoff + 1, 6);
+                $this->log('error', sprintf('cannot connect: %s; retrying in %.1f s', $e->getMessage(), $delay));
+                $this->sleep($delay);
+            }
+        }
+        return $this->connection;
+    }
+
+    private function closeConnection(): void
+    {
+        if ($this->connection !== null) {
+            try {
+                $this->connection->close();
+            } catch (ApnsException $e) {
+                $this->log('warning', 'close: ' . $e->getMessage());
+            }
+            $this->countStats();
+            $this->connection = null;
+        }
+    }
+
+    /** Adds the engine's own reconnects and resends of the connection being dropped to the totals. */
+    private function countStats(): void
+    {
+        $stats = $this->connection->stats();
+        $this->totals['reconnects'] += $stats['reconnects'] ?? 0;
+        $this->totals['resent'] += $stats['resent'] ?? 0;
+    }
+
+    /** Reads the feedback service at start and every feedback_interval seconds. */
+    private function readFeedbackWhenDue(): void
+    {
+        if ($this->feedback === null || microtime(true) < $this->nextFeedback) {
+            return;
+        }
+        $this->nextFeedback = microtime(true) + $this->options['feedback_interval'];
+        try {
+            $entries = ($this->feedback)();
+        } catch (ApnsException $e) {
+            $this->log('warning', 'feedback service: ' . $e->getMessage());
+            return;
+        }
+        $deactivated = 0;
+        foreach ($entries as $entry) {
+            $deactivated += $this->queue->deactivate($entry['token'], 'feedback service', $entry['timestamp']);
+        }
+        $this->totals['deactivated'] += $deactivated;
+        $this->log('info', sprintf('feedback service: %d token(s) listed, %d deactivated', count($entries), $deactivated));
+    }
+
+    private function statsLineWhenDue(): void
+    {
+        if (microtime(true) >= $this->nextStatsLine) {
+            $this->nextStatsLine = microtime(true) + $this->options['stats_interval'];
+            if ($this->options['progress'] === null || !$this->options['progress']->isTty()) {
+                $this->log('info', $this->summary('progress'));
+            }
+        }
+    }
+
+    private function summary(string $what): string
+    {
+        $t = $this->totals;
+        return sprintf('%s: %d notification(s) sent, %d failed, %d retried; %d token(s) accepted, %d rejected, %d deactivated; '
+            . '%d connection(s), %d reconnect(s), %d resent; memory %.1f MB (peak %.1f MB)', $what, $t['sent'], $t['failed'], $t['retried'],
+            $t['accepted'], $t['rejected'], $t['deactivated'], $t['connections'], $t['reconnects'], $t['resent'],
+            memory_get_usage() / 1048576, memory_get_peak_usage() / 1048576);
+    }
+
+    /** Why a payload cannot be sent (not JSON, too large), or null. */
+    private static function payloadProblem(string $payload): ?string
+    {
+        try {
+            ApnsConnection::pack(str_repeat('0', 63) . '1', $payload);
+            return null;
+        } catch (ApnsException $e) {
+            return $e->getMessage();
+        }
+    }
+
+    /** Sleeps, waking early when asked to stop. */
+    private function sleep(float $seconds): void
+    {
+        $until = microtime(true) + $seconds;
+        while (!$this->stopping && ($left = $until - microtime(true)) > 0) {
+            usleep((int) (min($left, 0.1) * 1e6));
+        }
+    }
+
+    private function log(string $level, string $message): void
+    {
+        ($this->log)($level, $message);
+    }
+}

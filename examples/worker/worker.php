@@ -1,0 +1,147 @@
+<?php
+/**
+ * apns push worker: sends the notifications queued in a SQL database (SQLite by
+ * default, PostgreSQL for many workers) through one ApnsConnection kept open.
+ * See examples/worker/README.md.
+ *
+ *   php -d extension=apns examples/worker/worker.php [options]
+ *
+ * Every option can also be given as an environment variable (in brackets);
+ * the command line wins.
+ *
+ *   --db DSN              PDO DSN of the queue [APNS_DB]; default sqlite:examples/worker/var/queue.sqlite
+ *                         (user/password: [APNS_DB_USER], [APNS_DB_PASSWORD])
+ *   --gateway URL         ssl://gateway.push.apple.com:2195 … [APNS_GATEWAY]; default: start the
+ *                         local sandbox gateway (target/release/apns-sandbox) and use it
+ *   --feedback URL        feedback service [APNS_FEEDBACK]; default: Apple's for Apple's gateways,
+ *                         the sandbox's for the sandbox, none otherwise ('none' turns it off)
+ *   --cert FILE           client certificate + key, PEM or .p12 [APNS_CERT]
+ *   --key FILE            key file, when not inside --cert [APNS_KEY]
+ *   --cafile FILE         extra trust anchors (PEM) [APNS_CAFILE]
+ *   --passphrase-env VAR  name of the environment variable holding the key's passphrase [APNS_PASSPHRASE_ENV]
+ *   --timeout S           connect and I/O timeout in seconds [APNS_TIMEOUT]; default 10
+ *   --once                send what is queued, then exit [APNS_ONCE=1]
+ *   --batch N             notifications claimed at a time [APNS_BATCH]; default 500
+ *   --max-attempts N      attempts before a notification fails [APNS_MAX_ATTEMPTS]; default 5
+ *   --feedback-interval S read the feedback service every S seconds [APNS_FEEDBACK_INTERVAL]; default 600
+ *   --stats-interval S    log line every S seconds (when not on a terminal) [APNS_STATS_INTERVAL]; default 10
+ *   --worker-id ID        name in claimed_by [APNS_WORKER_ID]; default host:pid
+ *   --demo N              first queue N demo notifications to random tokens, a few of them invalid
+ *                         (listed for the local sandbox) [APNS_DEMO]
+ *   --sandbox-args ARGS   extra `apns-sandbox serve` flags for the local sandbox, e.g. "--drop-every 900"
+ *                         [APNS_SANDBOX_ARGS]
+ *
+ * SIGTERM / SIGINT: the batch in flight settles, unfinished notifications go back
+ * to the queue, and the worker exits 0. Exit 1: configuration or database error.
+ */
+
+declare(strict_types=1);
+
+namespace Apns\Worker;
+
+use ApnsConnection;
+
+require __DIR__ . '/Queue.php';
+require __DIR__ . '/SqliteQueue.php';
+require __DIR__ . '/PgQueue.php';
+require __DIR__ . '/Worker.php';
+require __DIR__ . '/Progress.php';
+require __DIR__ . '/Demo.php';
+require __DIR__ . '/Config.php';
+
+if (!extension_loaded('apns')) {
+    fwrite(STDERR, "worker: the apns extension is not loaded: php -d extension=apns (or extension=/path/to/libapns.so) worker.php\n");
+    exit(1);
+}
+
+try {
+    $config = Config::fromArgs(array_slice($argv, 1), getenv());
+} catch (\InvalidArgumentException $e) {
+    fwrite(STDERR, 'worker: ' . $e->getMessage() . "\n\n" . Config::usage());
+    exit(2);
+}
+if ($config === null) {
+    echo Config::usage();
+    exit(0);
+}
+
+$progress = new Progress(STDOUT);
+$log = function (string $level, string $message) use ($progress): void {
+    $clear = $progress->isTty() ? "\r\033[K" : '';
+    fwrite(STDOUT, sprintf("%s%s %-7s %s\n", $clear, date('Y-m-d H:i:s'), $level, $message));
+};
+
+try {
+    $queue = Queue::open($config->db, $config->dbUser, $config->dbPassword);
+    if ($config->demo > 0) {
+        $demo = Demo::seed($queue, $config->demo, $config->demoFiles());
+        $log('info', "demo: queued {$demo['notifications']} notifications to {$demo['tokens']} tokens "
+            . "({$demo['invalid']} invalid, {$demo['feedback']} in the feedback service), {$demo['groups']} groups");
+    }
+} catch (\PDOException $e) {
+    fwrite(STDERR, "worker: database {$config->db}: {$e->getMessage()}\n");
+    exit(1);
+}
+
+$sandbox = null;
+if ($config->gateway === null) {
+    // The embedded default: the local sandbox gateway, with the demo's invalid tokens.
+    require_once dirname(__DIR__) . '/sandbox.php';
+    $files = $config->demoFiles();
+    $flags = $config->sandboxArgs;
+    foreach (['invalid' => '--invalid-tokens', 'feedback' => '--feedback'] as $kind => $flag) {
+        if (is_file($files[$kind])) {
+            array_push($flags, $flag, $files[$kind]);
+        }
+    }
+    $sandbox = apns_sandbox_start($flags);
+    $config->useSandbox($sandbox);
+    $log('info', "local sandbox gateway at {$sandbox['binary']}" . ($flags ? ' (' . implode(' ', $flags) . ')' : ''));
+}
+
+$options = $config->connectionOptions();
+$worker = new Worker(
+    $queue,
+    fn() => new ApnsConnection($config->gateway, $options),
+    $config->feedback === null ? null : fn() => ApnsConnection::feedback($config->feedback, $config->feedbackOptions()),
+    \Closure::fromCallable($log),
+    [
+        'worker' => $config->workerId,
+        'batch' => $config->batch,
+        'once' => $config->once,
+        'max_attempts' => $config->maxAttempts,
+        'feedback_interval' => $config->feedbackInterval,
+        'stats_interval' => $config->statsInterval,
+        'progress' => $progress,
+    ],
+);
+
+if (function_exists('pcntl_async_signals')) {
+    pcntl_async_signals(true);
+    $onSignal = function (int $signal) use ($worker, $log): void {
+        $log('info', sprintf('%s: stopping after the batch in flight', $signal === SIGTERM ? 'SIGTERM' : 'SIGINT'));
+        $worker->stop();
+    };
+    pcntl_signal(SIGTERM, $onSignal);
+    pcntl_signal(SIGINT, $onSignal);
+} else {
+    $log('warning', 'no pcntl: SIGTERM ends the worker at once; claimed rows are requeued after 15 minutes');
+}
+
+try {
+    $worker->run();
+} catch (\PDOException $e) {
+    $log('error', 'database: ' . $e->getMessage());
+    exit(1);
+}
+
+if ($config->once || $config->demo > 0) {
+    foreach (Demo::report($queue) as $line) {
+        echo $line, "\n";
+    }
+}
+if ($sandbox !== null) {
+    $accepted = apns_sandbox_stop($sandbox);
+    echo "local sandbox gateway accepted ", $accepted ?? '?', " notification(s)\n";
+}
+exit(0);

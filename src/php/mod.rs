@@ -1,0 +1,54 @@
+//! The PHP binding: `ApnsConnection` and `ApnsException` (feature `php`).
+//!
+//! Thin glue only: PHP values are checked and converted here, everything else is
+//! the core's. A panic must never cross into PHP, hence the lints below and the
+//! `catch_unwind` around every method body ([`exception::guard`]).
+//!
+//! - [`connection`]: `final class ApnsConnection`.
+//! - [`exception`]: `class ApnsException extends RuntimeException`, and the one
+//!   mapping from [`crate::Error`] to it.
+//! - [`options`]: the `$options` arrays (names, types, ranges).
+//! - [`json`]: array payloads encoded to JSON.
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::panic::catch_unwind;
+
+use ext_php_rs::prelude::*;
+use ext_php_rs::zend::ModuleEntry;
+use ext_php_rs::{info_table_end, info_table_row, info_table_start};
+
+mod connection;
+mod exception;
+mod json;
+mod options;
+
+/// `phpinfo()`'s `apns` section.
+extern "C" fn module_info(_module: *mut ModuleEntry) {
+    info_table_start!();
+    info_table_row!("apns support", "enabled");
+    info_table_row!("Version", crate::VERSION);
+    info_table_row!("TLS backend", "rustls (ring)");
+    info_table_row!(
+        "Protocols",
+        "binary (ssl://, tls://), feedback; HTTP/2 (https://) not in this build yet"
+    );
+    info_table_end!();
+}
+
+/// Module startup: registers `ApnsException` before the classes of the module.
+fn startup(_type: i32, _module_number: i32) -> i32 {
+    match catch_unwind(exception::register) {
+        Ok(Ok(())) => 0,
+        // FAILURE: PHP reports "Unable to start apns module" and does not load it.
+        _ => -1,
+    }
+}
+
+#[php_module]
+#[php(startup = startup)]
+pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
+    module
+        .class::<connection::ApnsConnection>()
+        .info_function(module_info)
+}
