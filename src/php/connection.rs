@@ -30,6 +30,7 @@ use super::options::{
     seconds, type_name, ConnectOptions, SendOptions, CONNECT_OPTIONS, FEEDBACK_OPTIONS,
     SEND_MANY_OPTIONS, SEND_OPTIONS,
 };
+use super::persistent;
 use crate::protocol::binary::{self as wire, Frame};
 use crate::protocol::payload::{self, BINARY_MAX_PAYLOAD};
 use crate::protocol::token::{self, BINARY_TOKEN_LEN};
@@ -66,7 +67,28 @@ pub struct ApnsConnection {
 
 struct Inner {
     url: String,
-    engine: RefCell<Sender<TlsConnector>>,
+    /// `None` only while a persistent connection is being put away.
+    engine: RefCell<Option<Sender<TlsConnector>>>,
+    /// With the `persistent` option: the key it is kept under when the object goes.
+    keep_as: Option<String>,
+    /// The last payload that passed validation: a loop sending the same payload
+    /// validates its JSON once.
+    last_payload: RefCell<Vec<u8>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let Some(mut engine) = self.engine.get_mut().take() else {
+            return;
+        };
+        if let Some(key) = self.keep_as.take() {
+            // Written out, not settled: the next owner goes on with it. A closed
+            // or broken connection is not kept (dropping it closes it).
+            if engine.release().is_ok() {
+                persistent::keep(key, engine);
+            }
+        }
+    }
 }
 
 #[php_impl]
@@ -101,21 +123,33 @@ impl ApnsConnection {
             if endpoint.protocol == Protocol::Http2 {
                 return Err(http2_unavailable());
             }
-            // `persistent` is accepted but not implemented yet: a fresh connection is made.
-            let connector =
-                TlsConnector::new(endpoint, &tls_options(&options), &[], options.timeout)?;
-            let engine = Sender::connect(
-                connector,
-                EngineOptions {
-                    timeout: options.timeout,
-                    grace: options.grace,
-                    window: options.window,
-                },
-            )?;
+            let engine_options = EngineOptions {
+                timeout: options.timeout,
+                grace: options.grace,
+                window: options.window,
+            };
+            let keep_as = options
+                .persistent
+                .as_deref()
+                .map(|id| persistent::key(&url, &options, id));
+            let kept = keep_as.as_deref().and_then(persistent::take);
+            let engine = match kept {
+                Some(mut engine) => {
+                    engine.hand_over(engine_options)?;
+                    engine
+                }
+                None => {
+                    let connector =
+                        TlsConnector::new(endpoint, &tls_options(&options), &[], options.timeout)?;
+                    Sender::connect(connector, engine_options)?
+                }
+            };
             Ok(ApnsConnection {
                 inner: Rc::new(Inner {
                     url: url.clone(),
-                    engine: RefCell::new(engine),
+                    engine: RefCell::new(Some(engine)),
+                    keep_as,
+                    last_payload: RefCell::new(Vec::new()),
                 }),
             })
         })
@@ -130,8 +164,8 @@ impl ApnsConnection {
     ) -> PhpResult<i64> {
         guard("ApnsConnection::send", || {
             let (options, _) = SendOptions::parse(options, "ApnsConnection::send", SEND_OPTIONS)?;
-            let token = token::parse_hex(&deviceToken, Some(BINARY_TOKEN_LEN))?;
-            let payload = binary_payload(payload)?;
+            let token = token::parse_binary(&deviceToken)?;
+            let payload = self.payload(payload)?;
             let mut engine = self.engine("send")?;
             let identifier =
                 engine.send(&outgoing(&options, &token, &payload, options.identifier))?;
@@ -150,7 +184,7 @@ impl ApnsConnection {
             let started = Instant::now();
             let (options, progress) =
                 SendOptions::parse(options, "ApnsConnection::sendMany", SEND_MANY_OPTIONS)?;
-            let payload = binary_payload(payload)?;
+            let payload = self.payload(payload)?;
             let mut engine = self.engine("sendMany")?;
             let resent_before = engine.stats().resent;
             let mut batch = Batch {
@@ -270,6 +304,7 @@ impl ApnsConnection {
             put(&mut out, "bytes", count(stats.bytes))?;
             put(&mut out, "protocol", "binary")?;
             put(&mut out, "connected", stats.connected)?;
+            put(&mut out, "persistent", self.inner.keep_as.is_some())?;
             put(&mut out, "version", VERSION)?;
             Ok(out)
         })
@@ -360,7 +395,11 @@ impl ApnsConnection {
             put(&mut out, "url", self.inner.url.as_str())?;
             put(&mut out, "protocol", "binary")?;
             match self.inner.engine.try_borrow() {
-                Ok(engine) => put(&mut out, "connected", engine.is_connected())?,
+                Ok(engine) => put(
+                    &mut out,
+                    "connected",
+                    engine.as_ref().is_some_and(Sender::is_connected),
+                )?,
                 // Inside sendMany(): the engine is busy.
                 Err(_) => put(&mut out, "connected", Option::<bool>::None)?,
             }
@@ -372,12 +411,28 @@ impl ApnsConnection {
 impl ApnsConnection {
     /// The engine, or a clear error when a call of this object is already running.
     fn engine(&self, method: &str) -> Result<RefMut<'_, Sender<TlsConnector>>, Error> {
-        self.inner.engine.try_borrow_mut().map_err(|_| {
+        let cell = self.inner.engine.try_borrow_mut().map_err(|_| {
             Error::Reentrant(format!(
                 "ApnsConnection::{method}() was called while sendMany() on the same connection is running \
                  (from its progress callback or its token iterator); call it after sendMany() returns"
             ))
-        })
+        })?;
+        RefMut::filter_map(cell, Option::as_mut).map_err(|_| Error::Closed)
+    }
+
+    /// `$payload` as validated JSON; the same payload as last time is not re-validated.
+    fn payload(&self, value: &Zval) -> Result<Vec<u8>, Error> {
+        let bytes = json::payload(value)?;
+        let mut last = self
+            .inner
+            .last_payload
+            .try_borrow_mut()
+            .map_err(|_| Error::Internal("payload cache busy".into()))?;
+        if *last != bytes {
+            payload::validate(&bytes, BINARY_MAX_PAYLOAD)?;
+            last.clone_from(&bytes);
+        }
+        Ok(bytes)
     }
 }
 
@@ -463,7 +518,7 @@ impl Batch<'_, '_> {
 }
 
 /// A token of `sendMany()` as bytes, or (Apple's status, the token as given, why).
-fn check_token(value: &Zval) -> Result<Vec<u8>, (u8, String, String)> {
+fn check_token(value: &Zval) -> Result<[u8; BINARY_TOKEN_LEN], (u8, String, String)> {
     let value = value.dereference();
     let Some(text) = value.zend_str().map(|s| s.as_bytes()) else {
         return Err((
@@ -472,6 +527,9 @@ fn check_token(value: &Zval) -> Result<Vec<u8>, (u8, String, String)> {
             format!("expected a hex string, got {}", type_name(value)),
         ));
     };
+    if let Some(token) = token::parse_hex32(text) {
+        return Ok(token);
+    }
     let shown = || {
         let lossy = String::from_utf8_lossy(text);
         lossy.chars().take(200).collect::<String>()
@@ -485,7 +543,13 @@ fn check_token(value: &Zval) -> Result<Vec<u8>, (u8, String, String)> {
     }
     match token::parse_hex(text, None) {
         Err(e) => Err((wire::status::INVALID_TOKEN, shown(), e.to_string())),
-        Ok(bytes) if bytes.len() == BINARY_TOKEN_LEN => Ok(bytes),
+        Ok(bytes) if bytes.len() == BINARY_TOKEN_LEN => bytes.try_into().map_err(|_| {
+            (
+                wire::status::INVALID_TOKEN_SIZE,
+                shown(),
+                "wrong token length".into(),
+            )
+        }),
         Ok(_) => {
             let why = token::parse_hex(text, Some(BINARY_TOKEN_LEN))
                 .err()

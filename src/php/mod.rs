@@ -22,6 +22,7 @@ mod connection;
 mod exception;
 mod json;
 mod options;
+mod persistent;
 
 /// `phpinfo()`'s `apns` section.
 extern "C" fn module_info(_module: *mut ModuleEntry) {

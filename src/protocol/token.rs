@@ -26,6 +26,18 @@ pub fn parse_hex32(text: &[u8]) -> Option<[u8; BINARY_TOKEN_LEN]> {
     Some(out)
 }
 
+/// A binary-protocol token (32 bytes) in any accepted spelling: the fast path
+/// when it is 64 bare hex digits, [`parse_hex`] (and its messages) otherwise.
+pub fn parse_binary(text: &[u8]) -> Result<[u8; BINARY_TOKEN_LEN]> {
+    if let Some(token) = parse_hex32(text) {
+        return Ok(token);
+    }
+    let bytes = parse_hex(text, Some(BINARY_TOKEN_LEN))?;
+    bytes
+        .try_into()
+        .map_err(|_| Error::Internal("a checked 32-byte token changed length".into()))
+}
+
 fn nibble(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),

@@ -248,6 +248,39 @@ impl<C: Connector> Sender<C> {
         !self.closed && self.link.is_some()
     }
 
+    /// Prepares the connection for keeping after its PHP object is gone (a
+    /// persistent connection): hands everything queued to the gateway, bounded by
+    /// `timeout`, without waiting for it to be settled; the next owner's calls go
+    /// on settling it (resending when needed).
+    pub fn release(&mut self) -> Result<()> {
+        self.check_open()?;
+        if !self.drive(
+            Goal::Unwritten(0),
+            Some(Instant::now() + self.options.timeout),
+        )? {
+            return Err(self.flush_timeout());
+        }
+        Ok(())
+    }
+
+    /// Hands a kept connection to a new owner with new tunables: what earlier
+    /// owners left (failures, error responses, notifications in flight) is never
+    /// reported to it. Reconnects now if the connection died while kept, so the
+    /// new owner gets a live one or a clear error, as from [`Sender::connect`].
+    pub fn hand_over(&mut self, options: Options) -> Result<()> {
+        self.check_open()?;
+        self.options = options;
+        self.window.owner = self.window.owner.wrapping_add(1);
+        self.read_available();
+        self.failures.clear();
+        self.responses.clear();
+        self.retry_at = None;
+        if self.link.is_none() {
+            self.reconnect(None)?;
+        }
+        Ok(())
+    }
+
     /// Settles what is queued (bounded by `timeout`) and closes. Later sends fail
     /// with [`Error::Closed`]. Returns the failures still unread, which stay
     /// readable through [`Sender::take_failures`].
@@ -553,7 +586,15 @@ impl<C: Connector> Sender<C> {
         self.generation += 1;
         let mut reported = response;
         match self.window.apply(response.status, response.identifier) {
-            Outcome::Rejected { user_id, frame } => {
+            Outcome::Rejected { owner, .. } if owner != self.window.owner => {
+                // An earlier owner's notification (a persistent connection's previous
+                // request): counted, resent after, but reported to no one.
+                self.stats.failed += 1;
+                self.progress();
+                self.stats.resent += self.window.rewind() as u64;
+                return;
+            }
+            Outcome::Rejected { user_id, frame, .. } => {
                 reported.identifier = user_id;
                 let token = match binary::parse_frame(&frame) {
                     Ok(Parsed::Complete(f, _)) => token::to_hex(f.token.unwrap_or_default()),

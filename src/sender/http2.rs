@@ -619,6 +619,10 @@ impl Http2Sender {
                 format!("no response for {} s", self.options.timeout.as_secs_f64())
             };
         }
+        if std::env::var_os("APNS_DEBUG").is_some() {
+            let c = self.conn.as_ref().map(|c| (c.generation, c.in_flight, c.confirmed, c.draining, c.state.closed.load(Ordering::Acquire), c.send.current_max_send_streams()));
+            eprintln!("DEBUG stalled: tasks={} queue={} delayed={} items={} conn={c:?}", self.tasks.len(), self.queue.len(), self.delayed.len(), self.items.len());
+        }
         let count = self.give_up_quietly("the server did not answer");
         Err(Error::Undelivered(format!(
             "gave up on {} after {} s without progress: {}; {count} notification(s) not \

@@ -38,6 +38,8 @@ pub struct Entry {
     pub end: u64,
     /// A confirmation probe rather than a caller's notification.
     pub probe: bool,
+    /// Which owner of the connection sent it (see [`Window::owner`]).
+    pub owner: u32,
 }
 
 /// What an error response meant for the window.
@@ -45,7 +47,11 @@ pub struct Entry {
 pub enum Outcome {
     /// A caller's notification was rejected: report it. Everything before it was
     /// processed; everything after it must be resent.
-    Rejected { user_id: u32, frame: Vec<u8> },
+    Rejected {
+        user_id: u32,
+        owner: u32,
+        frame: Vec<u8>,
+    },
     /// A probe came back: everything before it was processed.
     ProbeConfirmed,
     /// Shutdown (status 10): everything up to the named one was delivered.
@@ -72,6 +78,10 @@ pub struct Window {
     notifications: usize,
     /// Caller notifications pushed since the last probe.
     since_probe: usize,
+    /// The current owner: a persistent connection handed to a new PHP request
+    /// gets a new owner, so failures of an earlier request's notifications are
+    /// never reported to a later one (they are still resent when needed).
+    pub owner: u32,
 }
 
 impl Window {
@@ -104,7 +114,7 @@ impl Window {
     /// wire identifier (command 0 goes out as command 1: it has no identifier,
     /// so the gateway could not say which notification failed).
     pub fn push(&mut self, frame: &Frame<'_>, user_id: u32) {
-        self.push_entry(frame, user_id, false);
+        self.push_entry(frame, user_id, false, self.owner);
         self.notifications += 1;
         self.since_probe += 1;
     }
@@ -120,12 +130,12 @@ impl Window {
             priority: binary::PRIORITY_IMMEDIATE,
         };
         let seq = self.next_seq;
-        self.push_entry(&frame, 0, true);
+        self.push_entry(&frame, 0, true, self.owner);
         self.probes.push_back(seq);
         self.since_probe = 0;
     }
 
-    fn push_entry(&mut self, frame: &Frame<'_>, user_id: u32, probe: bool) {
+    fn push_entry(&mut self, frame: &Frame<'_>, user_id: u32, probe: bool, owner: u32) {
         let seq = self.next_seq;
         self.next_seq += 1;
         let command = match frame.command {
@@ -144,6 +154,7 @@ impl Window {
             user_id,
             end,
             probe,
+            owner,
         });
     }
 
@@ -297,6 +308,7 @@ impl Window {
         } else {
             Outcome::Rejected {
                 user_id: entry.user_id,
+                owner: entry.owner,
                 frame,
             }
         }
@@ -341,7 +353,9 @@ impl Window {
                 in_segment = 0;
             }
             if let Ok(Parsed::Complete(frame, _)) = binary::parse_frame(old.frame_bytes(i)) {
-                self.push(&frame, entry.user_id);
+                self.push_entry(&frame, entry.user_id, false, entry.owner);
+                self.notifications += 1;
+                self.since_probe += 1;
                 in_segment += 1;
             }
         }
@@ -350,13 +364,14 @@ impl Window {
         }
     }
 
-    /// Takes every caller notification out of the window (the sender gave up),
-    /// as (user id, frame bytes).
+    /// Takes every caller notification of the current owner out of the window
+    /// (the sender gave up), as (user id, frame bytes); earlier owners' go unreported.
     pub fn drain_notifications(&mut self) -> Vec<(u32, Vec<u8>)> {
         let out = (0..self.entries.len())
             .filter_map(|i| {
                 let e = self.entries.get(i)?;
-                (!e.probe).then(|| (e.user_id, self.frame_bytes(i).to_vec()))
+                (!e.probe && e.owner == self.owner)
+                    .then(|| (e.user_id, self.frame_bytes(i).to_vec()))
             })
             .collect();
         self.settle_all();
@@ -403,7 +418,11 @@ mod tests {
         let n = w.unwritten().len();
         w.advance(n);
         match w.apply(8, 3) {
-            Outcome::Rejected { user_id: 7, frame } => assert_eq!(ids(&frame), vec![(3, 3)]),
+            Outcome::Rejected {
+                user_id: 7,
+                owner: 0,
+                frame,
+            } => assert_eq!(ids(&frame), vec![(3, 3)]),
             other => panic!("{other:?}"),
         }
         assert_eq!(w.rewind(), 2);

@@ -569,3 +569,36 @@ fn closed_senders_refuse_work() {
     };
     assert_eq!(s.send(&n), Err(Error::Closed));
 }
+
+#[test]
+fn a_kept_connection_reports_nothing_of_its_previous_owner() {
+    let invalid: HashSet<u8> = [0xbb].into();
+    let (mut s, gw) = sender(
+        Script {
+            invalid: invalid.clone(),
+            ..Script::default()
+        },
+        options(),
+    );
+    // The first request sends a bad token and five good ones, and ends without flush().
+    let first = [
+        token(0xbb, 0),
+        token(0xaa, 1),
+        token(0xaa, 2),
+        token(0xaa, 3),
+        token(0xaa, 4),
+        token(0xaa, 5),
+    ];
+    send_all(&mut s, &first);
+    s.release().unwrap();
+    // The next request gets the connection: the earlier rejection is not its business…
+    s.hand_over(options()).unwrap();
+    let second = [token(0xaa, 6), token(0xaa, 7)];
+    send_all(&mut s, &second);
+    assert_eq!(s.flush(None).unwrap(), vec![]);
+    assert_eq!(s.take_error_response(), None);
+    // …but what the rejection discarded was still resent: nothing is lost.
+    let all: Vec<_> = first.iter().chain(&second).copied().collect();
+    assert_eq!(audit(&gw, &all, &invalid), (0, 0));
+    assert_eq!(s.stats().failed, 1);
+}
