@@ -125,8 +125,13 @@ final class ApnsConnection
      *   (the `.p8` file or its PEM text, the key id, the team id) and the default
      *   `apns-topic`. For https:// URLs only: refused with ssl:// URLs.
      * - `persistent` (bool|string): `true` or an id string to keep the connection
-     *   for the next `new ApnsConnection` with the same url, credentials and id.
-     *   Accepted; this build still opens a fresh connection each time.
+     *   open in this PHP process (PHP-FPM worker, `php -S`, CLI daemon) when the
+     *   object goes away, and hand it to the next `new ApnsConnection` with the
+     *   same url, credentials and id. What the object had queued is written out
+     *   first; a connection that died meanwhile is reconnected; failures of an
+     *   earlier request's notifications are never reported to a later one (call
+     *   flush() before the request ends to see them). stats()['persistent'] says
+     *   whether the option is on.
      * - `grace` (int|float): seconds flush() waits, once everything is written,
      *   for late error responses (default 0.5; Apple's arrive 0.1 to 0.8 s late).
      * - `window` (int): notifications kept for resending before the connection
