@@ -39,6 +39,21 @@ try {
     var_dump(get_class($e), $e->getMessage(), $e->getCode(), $e->getLine() > 0);
 }
 var_dump((new ApnsException('x')) instanceof RuntimeException);
+
+// getCode() says what kind of failure it is, with a constant for each kind.
+$kinds = [
+    'INVALID_INPUT' => fn () => ApnsConnection::pack('zz', '{}'),
+    'CONFIG' => fn () => new ApnsConnection('http://127.0.0.1:1'),
+    'CREDENTIALS' => fn () => new ApnsConnection('ssl://127.0.0.1:1', ['local_cert' => '/nonexistent/ck.pem']),
+];
+foreach ($kinds as $name => $fn) {
+    try {
+        $fn();
+    } catch (ApnsException $e) {
+        printf("%s: code %d, matches the constant: %s\n", $name, $e->getCode(),
+            $e->getCode() === constant("ApnsException::$name") ? 'yes' : 'no');
+    }
+}
 ?>
 --EXPECT--
 string(16) "RuntimeException"
@@ -47,7 +62,7 @@ bool(false)
 bool(true)
 string(13) "ApnsException"
 string(48) "device token has an odd number of hex digits (3)"
-int(0)
+int(1)
 string(19) "exception_class.php"
 bool(true)
 string(4) "pack"
@@ -58,3 +73,6 @@ string(4) "mine"
 int(42)
 bool(true)
 bool(true)
+INVALID_INPUT: code 1, matches the constant: yes
+CONFIG: code 2, matches the constant: yes
+CREDENTIALS: code 3, matches the constant: yes

@@ -66,3 +66,69 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// What kind of failure this is, as a stable number (the PHP exception's
+    /// `getCode()`, with constants on `ApnsException`), so callers can tell bad
+    /// input (fix the call) from bad configuration (fix the setup) from an outage
+    /// (retry later) without parsing messages.
+    pub fn code(&self) -> i32 {
+        match self {
+            Error::InvalidToken(_)
+            | Error::InvalidPayload(_)
+            | Error::InvalidOption(_)
+            | Error::InvalidFrame(_) => codes::INVALID_INPUT,
+            Error::Config(_) => codes::CONFIG,
+            Error::Credentials(_) => codes::CREDENTIALS,
+            Error::Tls(_) => codes::TLS,
+            Error::Connect(_) => codes::CONNECT,
+            Error::Timeout(_) => codes::TIMEOUT,
+            Error::Io(_) => codes::IO,
+            Error::Closed => codes::CLOSED,
+            Error::Undelivered(_) => codes::UNDELIVERED,
+            Error::Reentrant(_) => codes::REENTRANT,
+            Error::Internal(_) => codes::INTERNAL,
+        }
+    }
+}
+
+/// The numbers [`Error::code`] returns; PHP sees them as `ApnsException::NAME`.
+pub mod codes {
+    /// A token, payload, option or frame given to a call is not valid: nothing was sent.
+    pub const INVALID_INPUT: i32 = 1;
+    /// The URL or a connection option is wrong.
+    pub const CONFIG: i32 = 2;
+    /// A certificate, key or CA file cannot be read or used (or the passphrase is wrong).
+    pub const CREDENTIALS: i32 = 3;
+    /// TLS failed: the server is not trusted, or it refused the client certificate.
+    pub const TLS: i32 = 4;
+    /// Nothing accepts connections at the gateway's address.
+    pub const CONNECT: i32 = 5;
+    /// The gateway did not answer within `timeout`.
+    pub const TIMEOUT: i32 = 6;
+    /// The connection broke.
+    pub const IO: i32 = 7;
+    /// The connection was closed with `close()`.
+    pub const CLOSED: i32 = 8;
+    /// The gateway stayed unreachable: the notifications not confirmed are in `failures()`.
+    pub const UNDELIVERED: i32 = 9;
+    /// A method was called from inside `sendMany()`'s callback or iterator.
+    pub const REENTRANT: i32 = 10;
+    /// A bug in apns.
+    pub const INTERNAL: i32 = 99;
+
+    /// Every code with its PHP constant name.
+    pub const ALL: [(&str, i32); 11] = [
+        ("INVALID_INPUT", INVALID_INPUT),
+        ("CONFIG", CONFIG),
+        ("CREDENTIALS", CREDENTIALS),
+        ("TLS", TLS),
+        ("CONNECT", CONNECT),
+        ("TIMEOUT", TIMEOUT),
+        ("IO", IO),
+        ("CLOSED", CLOSED),
+        ("UNDELIVERED", UNDELIVERED),
+        ("REENTRANT", REENTRANT),
+        ("INTERNAL", INTERNAL),
+    ];
+}

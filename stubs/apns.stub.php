@@ -30,6 +30,28 @@
  */
 class ApnsException extends RuntimeException
 {
+    /** getCode(): a token, payload, option or frame is not valid; nothing was sent. */
+    public const INVALID_INPUT = 1;
+    /** getCode(): the URL or a connection option is wrong. */
+    public const CONFIG = 2;
+    /** getCode(): a certificate, key or CA file cannot be read or used, or the passphrase is wrong. */
+    public const CREDENTIALS = 3;
+    /** getCode(): TLS failed: the server is not trusted, or it refused the client certificate. */
+    public const TLS = 4;
+    /** getCode(): nothing accepts connections at the gateway's address. */
+    public const CONNECT = 5;
+    /** getCode(): the gateway did not answer within `timeout`. */
+    public const TIMEOUT = 6;
+    /** getCode(): the connection broke. */
+    public const IO = 7;
+    /** getCode(): the connection was closed with close(). */
+    public const CLOSED = 8;
+    /** getCode(): the gateway stayed unreachable; the notifications not confirmed are in failures(). */
+    public const UNDELIVERED = 9;
+    /** getCode(): a method was called from inside sendMany()'s callback or token iterator. */
+    public const REENTRANT = 10;
+    /** getCode(): a bug in apns (please report it). */
+    public const INTERNAL = 99;
 }
 
 /**

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use ext_php_rs::builders::ClassBuilder;
 use ext_php_rs::exception::{PhpException, PhpResult};
 use ext_php_rs::ffi::{ext_php_rs_compiler_globals, zend_hash_str_find_ptr_lc};
+use ext_php_rs::flags::ConstantFlags;
 use ext_php_rs::zend::{ce, ClassEntry, ExecutorGlobals};
 
 use crate::Error;
@@ -25,8 +26,13 @@ static APNS_EXCEPTION: AtomicPtr<ClassEntry> = AtomicPtr::new(ptr::null_mut());
 
 /// Registers `class ApnsException extends RuntimeException`. Called from MINIT.
 pub fn register() -> ext_php_rs::error::Result<()> {
-    ClassBuilder::new(CLASS_NAME)
-        .extends((runtime_exception, "RuntimeException"))
+    let mut builder =
+        ClassBuilder::new(CLASS_NAME).extends((runtime_exception, "RuntimeException"));
+    // ApnsException::INVALID_INPUT etc.: the values of getCode().
+    for (name, code) in crate::error::codes::ALL {
+        builder = builder.constant(name, i64::from(code), &[], ConstantFlags::Public)?;
+    }
+    builder
         .registration(|class, arg_info| {
             APNS_EXCEPTION.store(ptr::from_mut(class), Ordering::Release);
             // The class declares no methods of its own, but the engine may keep
@@ -75,7 +81,7 @@ pub fn apns_exception() -> &'static ClassEntry {
 /// A core error as the exception PHP code catches. The message is the error's
 /// `Display`, which names the cause and never contains secrets.
 pub fn to_php(error: &Error) -> PhpException {
-    PhpException::new(error.to_string(), 0, apns_exception())
+    PhpException::new(error.to_string(), error.code(), apns_exception())
 }
 
 /// Runs the body of a PHP-visible method.
