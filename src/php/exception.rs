@@ -94,12 +94,25 @@ pub fn to_php(error: &Error) -> PhpException {
 pub fn guard<T>(method: &str, body: impl FnOnce() -> Result<T, Error>) -> PhpResult<T> {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(to_php(&error)),
-        Err(payload) => Err(to_php(&Error::Internal(format!(
+        Ok(Err(error)) => Err(throw_without_args(&error)),
+        Err(payload) => Err(throw_without_args(&Error::Internal(format!(
             "{method}: {}",
             panic_message(payload.as_ref())
         )))),
     }
+}
+
+/// Throws `error` now, with a trace that records no call arguments, and returns
+/// it for the binding (whose own throw then does nothing: one is pending).
+///
+/// Arguments are left out because ours carry secrets: `print_r($e)` or a logged
+/// trace would otherwise show the `passphrase` of the options array whenever
+/// `zend.exception_ignore_args` is off (PHP's default without a php.ini).
+fn throw_without_args(error: &Error) -> PhpException {
+    let previous = std::mem::replace(&mut ExecutorGlobals::get_mut().exception_ignore_args, true);
+    to_php(error).throw();
+    ExecutorGlobals::get_mut().exception_ignore_args = previous;
+    to_php(error)
 }
 
 /// The text of a panic payload.
