@@ -294,6 +294,11 @@ impl Window {
         let Some(&entry) = self.entries.get(i) else {
             return Outcome::Unknown;
         };
+        if entry.end > self.written {
+            // The gateway names a frame it cannot have read yet: a hostile or
+            // confused peer. Settling anything on its word could lose notifications.
+            return Outcome::Unknown;
+        }
         if status == binary::status::SHUTDOWN {
             // The named notification is the last one delivered.
             self.settle_front(i + 1);
@@ -487,9 +492,23 @@ mod tests {
     }
 
     #[test]
+    fn an_error_response_naming_an_unwritten_frame_is_unknown() {
+        let mut w = Window::new();
+        for t in 1..=3u8 {
+            w.push(&frame(&[t; 32]), 100 + u32::from(t));
+        }
+        let one = w.unwritten().len() / 3;
+        w.advance(one); // only wire identifier 1 was written
+        assert_eq!(w.apply(binary::status::SHUTDOWN, 3), Outcome::Unknown);
+        assert_eq!(w.apply(binary::status::INVALID_TOKEN, 2), Outcome::Unknown);
+        assert_eq!(w.len(), 3);
+    }
+
+    #[test]
     fn unknown_identifiers_change_nothing() {
         let mut w = Window::new();
         w.push(&frame(&[1; 32]), 1);
+        w.advance(w.unwritten().len());
         assert_eq!(w.apply(8, 1000), Outcome::Unknown);
         assert_eq!(w.len(), 1);
     }
