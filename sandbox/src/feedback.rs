@@ -6,12 +6,10 @@
 //! the core's (`apns::protocol::feedback::Tuple`).
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::Duration;
 
 use apns::protocol::feedback::Tuple;
 use apns::protocol::token::parse_hex;
@@ -37,40 +35,17 @@ impl Feedback {
 
     /// Accepts connections forever, each on its own thread.
     pub fn serve(self: Arc<Self>, listener: TcpListener) {
-        for sock in listener.incoming() {
-            match sock {
-                Ok(sock) => {
-                    let conn = self.connections.fetch_add(1, Ordering::SeqCst) + 1;
-                    let service = Arc::clone(&self);
-                    let spawned = thread::Builder::new()
-                        .name(format!("feedback-{conn}"))
-                        .spawn(move || service.connection(conn, sock));
-                    if let Err(e) = spawned {
-                        eprintln!(
-                            "apns-sandbox: feedback connection {conn}: cannot start a thread: {e}"
-                        );
-                    }
-                }
-                Err(e) => {
-                    eprintln!("apns-sandbox: feedback service: accept failed: {e}");
-                    thread::sleep(Duration::from_millis(50));
-                }
-            }
-        }
+        let service = Arc::clone(&self);
+        stream::serve_each(
+            listener,
+            "feedback",
+            &self.connections,
+            &self.tls,
+            move |conn, tls| service.connection(conn, tls),
+        );
     }
 
-    fn connection(&self, conn: u64, sock: TcpStream) {
-        let mut tls = match stream::handshake(Arc::clone(&self.tls), sock) {
-            Ok(tls) => tls,
-            Err(e) => {
-                if !stream::is_hang_up(&e) {
-                    eprintln!(
-                        "apns-sandbox: feedback connection {conn}: TLS handshake failed: {e}"
-                    );
-                }
-                return;
-            }
-        };
+    fn connection(&self, conn: u64, mut tls: stream::Tls) {
         let tuples = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
         let mut bytes = Vec::with_capacity(tuples.iter().map(|t| 6 + t.token.len()).sum());
         for t in &tuples {

@@ -10,12 +10,11 @@
 
 use std::collections::HashSet;
 use std::io::{self, Read};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
 
 use apns::protocol::binary::{check, parse_frame, status, Command, ErrorResponse, Frame};
 use apns::protocol::token::{parse_hex, BINARY_TOKEN_LEN};
@@ -81,40 +80,18 @@ impl Gateway {
 
     /// Accepts connections forever, each on its own thread.
     pub fn serve(self: Arc<Self>, listener: TcpListener) {
-        for sock in listener.incoming() {
-            match sock {
-                Ok(sock) => {
-                    let conn = self.connections.fetch_add(1, Ordering::SeqCst) + 1;
-                    let gateway = Arc::clone(&self);
-                    let spawned = thread::Builder::new()
-                        .name(format!("binary-{conn}"))
-                        .spawn(move || gateway.connection(conn, sock));
-                    if let Err(e) = spawned {
-                        eprintln!(
-                            "apns-sandbox: binary connection {conn}: cannot start a thread: {e}"
-                        );
-                    }
-                }
-                Err(e) => {
-                    // Out of descriptors and the like: wait a little rather than spin.
-                    eprintln!("apns-sandbox: binary gateway: accept failed: {e}");
-                    thread::sleep(Duration::from_millis(50));
-                }
-            }
-        }
+        let gateway = Arc::clone(&self);
+        stream::serve_each(
+            listener,
+            "binary",
+            &self.connections,
+            &self.tls,
+            move |conn, tls| gateway.connection(conn, tls),
+        );
     }
 
     /// One client, from handshake to close.
-    fn connection(&self, conn: u64, sock: TcpStream) {
-        let mut tls = match stream::handshake(Arc::clone(&self.tls), sock) {
-            Ok(tls) => tls,
-            Err(e) => {
-                if !stream::is_hang_up(&e) {
-                    eprintln!("apns-sandbox: binary connection {conn}: TLS handshake failed: {e}");
-                }
-                return;
-            }
-        };
+    fn connection(&self, conn: u64, mut tls: stream::Tls) {
         match self.frames(conn, &mut tls) {
             Ok(Verdict::Reply(response)) => stream::close(tls, &response.encode(), Ending::Orderly),
             Ok(Verdict::Drop) => stream::close(tls, &[], Ending::Abrupt),
@@ -317,13 +294,21 @@ mod tests {
             drop_every: None,
         };
         let r = rules(&[], faults, true);
-        let f = frame(Command::Enhanced, &[0; 3], b"");
+        let f = frame(Command::Enhanced, &[7; 3], b"");
         assert_eq!(r.judge(1, &f), Verdict::Next);
         let shutdown = ErrorResponse {
             status: status::SHUTDOWN,
             identifier: 42,
         };
         assert_eq!(r.judge(1, &f), Verdict::Reply(shutdown));
+        assert_eq!(r.log.accepted(), 2);
+        // Clients' probes (the all-zero token) are answered even by the sink.
+        let probe = frame(Command::Enhanced, &[0; 32], b"{}");
+        let rejected = ErrorResponse {
+            status: status::INVALID_TOKEN,
+            identifier: 42,
+        };
+        assert_eq!(r.judge(1, &probe), Verdict::Reply(rejected));
         assert_eq!(r.log.accepted(), 2);
     }
 

@@ -9,8 +9,10 @@
 //! It knows nothing of APNs frames.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
@@ -105,4 +107,46 @@ pub fn is_hang_up(e: &io::Error) -> bool {
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::BrokenPipe
     )
+}
+
+/// Accepts connections forever, numbering them from 1 with `connections` and
+/// serving each on its own thread named `{service}-{n}` with `tls` already
+/// handshaken. A failed handshake ends only that connection (and is reported
+/// unless the client simply hung up).
+pub fn serve_each<F>(
+    listener: TcpListener,
+    service: &'static str,
+    connections: &AtomicU64,
+    tls: &Arc<ServerConfig>,
+    handle: F,
+) where
+    F: Fn(u64, Tls) + Send + Clone + 'static,
+{
+    for sock in listener.incoming() {
+        match sock {
+            Ok(sock) => {
+                let conn = connections.fetch_add(1, Ordering::SeqCst) + 1;
+                let (tls, handle) = (Arc::clone(tls), handle.clone());
+                let spawned = thread::Builder::new()
+                    .name(format!("{service}-{conn}"))
+                    .spawn(move || match handshake(tls, sock) {
+                        Ok(stream) => handle(conn, stream),
+                        Err(e) if is_hang_up(&e) => {}
+                        Err(e) => eprintln!(
+                            "apns-sandbox: {service} connection {conn}: TLS handshake failed: {e}"
+                        ),
+                    });
+                if let Err(e) = spawned {
+                    eprintln!(
+                        "apns-sandbox: {service} connection {conn}: cannot start a thread: {e}"
+                    );
+                }
+            }
+            Err(e) => {
+                // Out of descriptors and the like: wait a little rather than spin.
+                eprintln!("apns-sandbox: {service}: accept failed: {e}");
+                thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
 }

@@ -278,17 +278,24 @@ fn slow_read_limits_the_rate() {
 fn sink_counts_and_sigterm_prints_the_total() {
     let sandbox = Sandbox::start(&["--sink"]);
     let mut client = sandbox.connect("client.pem");
-    // No validation: the all-zero token is accepted too.
+    // No validation and no log, but clients' probes (the all-zero token) are
+    // still answered, and nothing after one is counted.
     send(
         &mut client,
-        &[enhanced(1, &token(1)), sentinel(2), enhanced(3, &token(3))].concat(),
+        &[
+            enhanced(1, &token(1)),
+            enhanced(2, &token(2)),
+            sentinel(3),
+            enhanced(4, &token(4)),
+        ]
+        .concat(),
     );
-    drop(client);
+    assert_eq!(read_to_end(&mut client).unwrap(), error_response(8, 3));
     std::thread::sleep(Duration::from_millis(300));
     assert!(sandbox.log_lines().is_empty());
     let (out, status) = sandbox.terminate();
     assert!(status.success(), "{status:?}");
-    assert_eq!(out, "accepted 3\n");
+    assert_eq!(out, "accepted 2\n");
 }
 
 #[test]
