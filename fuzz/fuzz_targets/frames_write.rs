@@ -1,55 +1,17 @@
-//! The path of `ApnsConnection::write()`: `parse_frames` in src/sender/binary.rs is
-//! private, so this loops over `binary::parse_frame` exactly as it does (whole
-//! frames, each checked as Apple would, nothing accepted unless all are), then
-//! queues the accepted frames in the resend window as `Sender::enqueue` does.
+//! The path of `ApnsConnection::write()`: `binary::parse_frames` (whole frames,
+//! each checked as Apple would, nothing accepted unless all are), then the
+//! accepted frames queued in the resend window as `Sender::enqueue` does.
 #![no_main]
 
-use apns::protocol::binary::{self, Command, Frame, Parsed};
+use apns::protocol::binary::{self, Command, Parsed};
 use apns::sender::window::Window;
 use libfuzzer_sys::fuzz_target;
 
-/// A copy of `parse_frames`; the error messages are built as there, so that
-/// their formatting runs too.
-fn parse_frames(bytes: &[u8]) -> Result<Vec<Frame<'_>>, String> {
-    let mut frames = Vec::new();
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let number = frames.len() + 1;
-        let offset = bytes.len() - rest.len();
-        match binary::parse_frame(rest) {
-            Ok(Parsed::Complete(frame, used)) => {
-                if let Some(code) = binary::check(&frame) {
-                    return Err(format!(
-                        "frame {number} (at byte {offset}) would be rejected by the gateway: {} (status {code}); nothing was written",
-                        binary::status_reason(code)
-                    ));
-                }
-                frames.push(frame);
-                rest = rest.get(used..).unwrap_or_default();
-            }
-            Ok(Parsed::Partial) => {
-                return Err(format!(
-                    "frame {number} (at byte {offset}) is incomplete: {} byte(s) of a frame; write() takes whole frames; nothing was written",
-                    rest.len()
-                ))
-            }
-            Err(e) => {
-                return Err(format!(
-                    "frame {number} (at byte {offset}) is not a notification frame: {e}; nothing was written"
-                ))
-            }
-        }
-    }
-    if frames.is_empty() {
-        return Err("write() was given an empty string".into());
-    }
-    Ok(frames)
-}
-
 fuzz_target!(|data: &[u8]| {
-    let frames = match parse_frames(data) {
+    let frames = match binary::parse_frames(data) {
         Ok(frames) => frames,
-        Err(message) => {
+        Err(e) => {
+            let message = e.to_string();
             assert!(message.contains("nothing was written") || data.is_empty());
             return;
         }

@@ -318,6 +318,46 @@ pub fn encode(frame: &Frame<'_>, out: &mut Vec<u8>) {
     }
 }
 
+/// Splits `bytes` into whole frames and checks each as the gateway would: the
+/// path of `write()`, which takes all the frames or none.
+pub fn parse_frames(bytes: &[u8]) -> crate::Result<Vec<Frame<'_>>> {
+    let mut frames = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let number = frames.len() + 1;
+        let offset = bytes.len() - rest.len();
+        match parse_frame(rest) {
+            Ok(Parsed::Complete(frame, used)) => {
+                if let Some(code) = check(&frame) {
+                    return Err(crate::Error::InvalidFrame(format!(
+                        "frame {number} (at byte {offset}) would be rejected by the gateway: {} (status {code}); nothing was written",
+                        status_reason(code)
+                    )));
+                }
+                frames.push(frame);
+                rest = rest.get(used..).unwrap_or_default();
+            }
+            Ok(Parsed::Partial) => {
+                return Err(crate::Error::InvalidFrame(format!(
+                    "frame {number} (at byte {offset}) is incomplete: {} byte(s) of a frame; write() takes whole frames; nothing was written",
+                    rest.len()
+                )))
+            }
+            Err(e) => {
+                return Err(crate::Error::InvalidFrame(format!(
+                    "frame {number} (at byte {offset}) is not a notification frame: {e}; nothing was written"
+                )))
+            }
+        }
+    }
+    if frames.is_empty() {
+        return Err(crate::Error::InvalidFrame(
+            "write() was given an empty string".into(),
+        ));
+    }
+    Ok(frames)
+}
+
 /// The gateway's answer to a rejected notification (command 8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ErrorResponse {

@@ -202,7 +202,7 @@ impl<C: Connector> Sender<C> {
     /// unless every frame is whole and valid. Returns `bytes.len()`.
     pub fn write_frames(&mut self, bytes: &[u8]) -> Result<usize> {
         self.check_open()?;
-        let frames = parse_frames(bytes)?;
+        let frames = binary::parse_frames(bytes)?;
         for frame in &frames {
             let identifier = if frame.command == Command::Simple {
                 self.next_default_identifier()
@@ -762,45 +762,6 @@ impl<C: Connector> Drop for Sender<C> {
     fn drop(&mut self) {
         let _ = self.close();
     }
-}
-
-/// Splits `bytes` into whole frames and checks each as the gateway would.
-fn parse_frames(bytes: &[u8]) -> Result<Vec<Frame<'_>>> {
-    let mut frames = Vec::new();
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let number = frames.len() + 1;
-        let offset = bytes.len() - rest.len();
-        match binary::parse_frame(rest) {
-            Ok(Parsed::Complete(frame, used)) => {
-                if let Some(code) = binary::check(&frame) {
-                    return Err(Error::InvalidFrame(format!(
-                        "frame {number} (at byte {offset}) would be rejected by the gateway: {} (status {code}); nothing was written",
-                        binary::status_reason(code)
-                    )));
-                }
-                frames.push(frame);
-                rest = rest.get(used..).unwrap_or_default();
-            }
-            Ok(Parsed::Partial) => {
-                return Err(Error::InvalidFrame(format!(
-                    "frame {number} (at byte {offset}) is incomplete: {} byte(s) of a frame; write() takes whole frames; nothing was written",
-                    rest.len()
-                )))
-            }
-            Err(e) => {
-                return Err(Error::InvalidFrame(format!(
-                    "frame {number} (at byte {offset}) is not a notification frame: {e}; nothing was written"
-                )))
-            }
-        }
-    }
-    if frames.is_empty() {
-        return Err(Error::InvalidFrame(
-            "write() was given an empty string".into(),
-        ));
-    }
-    Ok(frames)
 }
 
 fn describe_io(e: &io::Error) -> String {
