@@ -3,6 +3,8 @@
 //! failures, injected 429/503/403, GOAWAY, max concurrent streams, the first
 //! stream alone with token auth, and the process-wide token cache.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -417,12 +419,21 @@ fn wrong_key_id_is_a_permanent_403() {
 fn throughput_one_connection() {
     let sandbox = Sandbox::start(&[]);
     let mut sender = sandbox.sender(Auth::Certificate);
-    let n = 20_000;
+    let n = std::env::var("APNS_H2_THROUGHPUT_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let (failures, took) = send_many(&mut sender, n);
     assert_eq!(failures, vec![]);
     assert_eq!(sandbox.lines().len(), n);
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
     println!(
-        "throughput: {n} notifications over one HTTP/2 connection in {:.3} s = {:.0}/s (debug build, logged)",
+        "throughput: {n} notifications over one HTTP/2 connection in {:.3} s = {:.0}/s \
+         ({build} test build, sandbox logging every line)",
         took.as_secs_f64(),
         n as f64 / took.as_secs_f64()
     );
@@ -459,4 +470,22 @@ fn sandbox_down_gives_a_bounded_clear_error() {
     let failures = sender.take_failures();
     assert_eq!(failures.len(), 1);
     assert_eq!((failures[0].identifier, failures[0].status), (7, 0));
+}
+
+#[test]
+fn idle_connection_is_pinged_then_reused() {
+    let sandbox = Sandbox::start(&[]);
+    let mut sender = sandbox.sender_with(
+        Auth::Certificate,
+        Options {
+            idle_ping: Duration::from_millis(50),
+            ..Default::default()
+        },
+    );
+    send_many(&mut sender, 5);
+    std::thread::sleep(Duration::from_millis(120));
+    let (failures, _) = send_many(&mut sender, 5);
+    assert_eq!(failures, vec![]);
+    assert_eq!(sender.stats().reconnects, 0, "the PING kept the connection");
+    assert_eq!(sandbox.lines().len(), 10);
 }

@@ -632,7 +632,16 @@ mod tests {
         let path = format!("/3/device/{good}");
         let topic = ("apns-topic", "com.example.app");
         let big = format!(r#"{{"a":"{}"}}"#, "x".repeat(4100));
-        let cases: Vec<(&str, String, Vec<(&str, &str)>, &[u8], bool, u16, &str)> = vec![
+        type Case<'a> = (
+            &'a str,
+            String,
+            Vec<(&'a str, &'a str)>,
+            &'a [u8],
+            bool,
+            u16,
+            &'a str,
+        );
+        let cases: Vec<Case<'_>> = vec![
             (
                 "GET",
                 path.clone(),

@@ -123,7 +123,7 @@ fn parse_serve(options: &mut Flags<'_>) -> Result<Options, String> {
         server_cert: "server".into(),
         sink: false,
         exit_after: None,
-        http2: http2::Flags::default(),
+        http2: Box::default(),
     };
     while let Some(flag) = options.next_flag()? {
         match flag.as_str() {
@@ -158,7 +158,8 @@ fn parse_serve(options: &mut Flags<'_>) -> Result<Options, String> {
             "--http2-port" => o.http2.port = number(&flag, &options.value(&flag)?)?,
             "--unregistered" => o.http2.unregistered = Some(options.value(&flag)?.into()),
             "--h2-status-every" => {
-                o.http2.status_every = Some(http2::Flags::parse_status_every(&options.value(&flag)?)?)
+                o.http2.status_every =
+                    Some(http2::Flags::parse_status_every(&options.value(&flag)?)?)
             }
             "--goaway-every" => o.http2.goaway_every = Some(positive(&flag, options)?),
             "--max-streams" => {
@@ -278,7 +279,7 @@ mod tests {
             server_cert: "other-server".into(),
             sink: true,
             exit_after: Some(Duration::from_millis(1500)),
-            http2: http2::Flags::default(),
+            http2: Box::default(),
         };
         assert_eq!(got, Ok(Command::Serve(want)));
     }

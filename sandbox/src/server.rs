@@ -37,8 +37,8 @@ pub struct Options {
     pub server_cert: String,
     pub sink: bool,
     pub exit_after: Option<Duration>,
-    /// The HTTP/2 provider API's options.
-    pub http2: http2::Flags,
+    /// The HTTP/2 provider API's options (boxed: `Options` travels in an enum).
+    pub http2: Box<http2::Flags>,
 }
 
 /// Starts both services; returns only on a start-up error (the process exits on
@@ -62,7 +62,7 @@ pub fn run(options: Options) -> Result<(), String> {
         },
         verifier: crate::authkey::Verifier::load(&options.certs)?,
         sink: options.sink,
-        flags: options.http2.clone(),
+        flags: (*options.http2).clone(),
     };
     let log = Log::open(options.log.as_deref())?;
 
@@ -151,10 +151,13 @@ fn write_ports_file(path: &Path, binary: u16, feedback: u16, http2: u16) -> Resu
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".tmp{}", std::process::id()));
     let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, format!("binary={binary}\nfeedback={feedback}\nhttp2={http2}\n"))
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("cannot write the ports file {}: {e}", path.display())
-        })
+    std::fs::write(
+        &tmp,
+        format!("binary={binary}\nfeedback={feedback}\nhttp2={http2}\n"),
+    )
+    .and_then(|()| std::fs::rename(&tmp, path))
+    .map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write the ports file {}: {e}", path.display())
+    })
 }

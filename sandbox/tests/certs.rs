@@ -31,6 +31,8 @@ fn certs_writes_every_listed_file_and_the_pem_parses() {
         ("other-client.pem", 1, true),
         ("other-server.pem", 1, false),
         ("other-server-key.pem", 0, true),
+        ("auth-key.p8", 0, true),
+        ("auth-key.pub.pem", 0, false),
     ];
     for (name, certs, key) in files {
         let path = dir.join(name);

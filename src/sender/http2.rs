@@ -75,6 +75,8 @@ const RETRY_MAX: Duration = Duration::from_secs(5);
 /// Reconnect back-off: first delay and ceiling.
 const BACKOFF_FIRST: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// `flush` looks at the connections at least this often while it waits.
+const POLL_TICK: Duration = Duration::from_millis(50);
 /// At most this much of a response body is kept.
 const MAX_BODY: usize = 16 * 1024;
 
@@ -554,7 +556,16 @@ impl Http2Sender {
         for _ in 0..3 {
             tokio::task::yield_now().await;
         }
+        // Streams answered meanwhile free slots, and a GOAWAY or a closed
+        // connection may have sent streams back to the queue: deal with both
+        // before anyone waits.
         self.collect_finished();
+        self.release_delayed(Instant::now());
+        if !self.queue.is_empty() {
+            self.check_idle().await;
+            self.ensure_connection().await?;
+            self.start_requests()?;
+        }
         self.check_stalled()
     }
 
@@ -591,7 +602,10 @@ impl Http2Sender {
                     "{n} notification(s) were not tracked"
                 )));
             }
-            let wake = tokio::time::Instant::from_std(wake.max(now));
+            // Look again at least every POLL_TICK: a safety net, so that a
+            // state change nothing wakes us for (none is known) costs at most
+            // this much, never a whole `timeout`.
+            let wake = tokio::time::Instant::from_std(wake.max(now).min(now + POLL_TICK));
             if self.tasks.is_empty() {
                 tokio::time::sleep_until(wake).await;
             } else {
@@ -618,10 +632,6 @@ impl Http2Sender {
             } else {
                 format!("no response for {} s", self.options.timeout.as_secs_f64())
             };
-        }
-        if std::env::var_os("APNS_DEBUG").is_some() {
-            let c = self.conn.as_ref().map(|c| (c.generation, c.in_flight, c.confirmed, c.draining, c.state.closed.load(Ordering::Acquire), c.send.current_max_send_streams()));
-            eprintln!("DEBUG stalled: tasks={} queue={} delayed={} items={} conn={c:?}", self.tasks.len(), self.queue.len(), self.delayed.len(), self.items.len());
         }
         let count = self.give_up_quietly("the server did not answer");
         Err(Error::Undelivered(format!(
