@@ -151,6 +151,7 @@ function apns_sandbox_start(array $flags = []): array
     $sb = [
         'binary' => null,
         'feedback' => null,
+        'http2' => null,
         'certs' => $certs,
         'log' => $log,
         'proc' => $proc,
@@ -190,8 +191,8 @@ function apns_sandbox_start(array $flags = []): array
         while (($eol = strpos($buffer, "\n")) !== false) {
             $line = trim(substr($buffer, 0, $eol));
             $buffer = substr($buffer, $eol + 1);
-            if (preg_match('/^(binary|feedback) (\d+)$/', $line, $m)) {
-                $sb[$m[1]] = 'ssl://127.0.0.1:' . $m[2];
+            if (preg_match('/^(binary|feedback|http2) (\d+)$/', $line, $m)) {
+                $sb[$m[1]] = ($m[1] === 'http2' ? 'https' : 'ssl') . '://127.0.0.1:' . $m[2];
             } elseif ($line === 'ready') {
                 $ready = true;
             }

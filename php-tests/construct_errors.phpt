@@ -1,5 +1,5 @@
 --TEST--
-new ApnsConnection() refuses bad URLs, unknown or mistyped options, missing files and https:// (for now) with clear ApnsExceptions
+new ApnsConnection() refuses bad URLs, unknown or mistyped options, missing files and HTTP/2 without credentials with clear ApnsExceptions
 --SKIPIF--
 <?php if (!extension_loaded('apns')) die('skip apns extension not loaded'); ?>
 --FILE--
@@ -56,6 +56,6 @@ window: option 'window' must be an int from 1 to 10000000, got 0
 passphrase type: option 'passphrase' must be a string, got int
 persistent type: option 'persistent' must be true, false or an id string, got float
 http2 option on ssl: option 'team_id' is for the HTTP/2 API (https://) only; ApnsConnection::__construct was given a binary gateway URL (ssl://)
-https: HTTP/2 (https://) is not available in this build yet
+https: the HTTP/2 API needs credentials: a client certificate ('local_cert') or token auth ('auth_key', 'key_id' and 'team_id')
 feedback https: the feedback service speaks the binary protocol: give ApnsConnection::feedback an ssl:// URL (like ApnsConnection::FEEDBACK_SANDBOX), not 'https://api.sandbox.push.apple.com'
 feedback option: unknown option 'window' for ApnsConnection::feedback (known: local_cert, local_pk, passphrase, cafile, peer_name, timeout)

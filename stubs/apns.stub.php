@@ -59,8 +59,10 @@ class ApnsException extends RuntimeException
  *
  * `ssl://` and `tls://` URLs speak Apple's binary provider protocol (retired by
  * Apple on 2021-03-31; still spoken by compatible gateways and the local
- * sandbox). `https://` URLs are for the HTTP/2 provider API, which this build
- * does not include yet: they throw an ApnsException.
+ * sandbox). `https://` URLs speak the HTTP/2 provider API (what Apple serves
+ * today), with a client certificate or token auth (`auth_key`, `key_id`,
+ * `team_id`): the same methods, the same failures (plus `apns_id` and, for 410,
+ * `timestamp`).
  *
  * The binary gateway only answers errors, and discards everything written after
  * a rejected notification. The connection keeps every written notification until
@@ -95,9 +97,9 @@ final class ApnsConnection
     public const FEEDBACK_PRODUCTION = 'ssl://feedback.push.apple.com:2196';
     /** Apple's development feedback service (retired by Apple in 2021). */
     public const FEEDBACK_SANDBOX = 'ssl://feedback.sandbox.push.apple.com:2196';
-    /** Apple's production HTTP/2 provider API (not available in this build yet). */
+    /** Apple's production HTTP/2 provider API */
     public const API_PRODUCTION = 'https://api.push.apple.com';
-    /** Apple's development HTTP/2 provider API (not available in this build yet). */
+    /** Apple's development HTTP/2 provider API */
     public const API_SANDBOX = 'https://api.sandbox.push.apple.com';
 
     /** Binary status 0: No errors encountered. */
@@ -162,7 +164,7 @@ final class ApnsConnection
      * TLS peer verification is always on; no option turns it off.
      *
      * @param string $url Gateway URL: `ssl://host:port` or `tls://host:port` (binary),
-     *                    `https://host[:port]` (HTTP/2, not in this build yet).
+     *                    `https://host[:port]` (HTTP/2 provider API; port 443 by default).
      * @param array|null $options Connection options, see above.
      *
      * @throws ApnsException On a bad URL ("invalid gateway URL '…'"), an unknown
@@ -170,7 +172,7 @@ final class ApnsConnection
      *                       (known: …)"), a wrongly typed option (named), an unreadable
      *                       file (its path), bad credentials or passphrase, an untrusted
      *                       server, a refused connection, a timeout, or an https:// URL
-     *                       ("HTTP/2 (https://) is not available in this build yet").
+     *                       without credentials.
      *
      * @example
      * $apns = new ApnsConnection('ssl://gateway.push.apple.com:2195', [
@@ -202,7 +204,9 @@ final class ApnsConnection
      * - `priority` (int): 10 (default, immediately) or 5 (power-saving).
      * - `command` (int): frame format 0 (simple), 1 (enhanced) or 2 (framed, default).
      *   Command 0 carries no identifier and the gateway reports no error for it.
-     * - `topic`, `push_type`, `collapse_id`, `apns_id`: HTTP/2 only (refused here).
+     * - `topic`, `push_type`, `collapse_id`, `apns_id`: HTTP/2 only (`apns-topic`,
+     *   `apns-push-type`, `apns-collapse-id` ≤ 64 bytes, `apns-id` UUID); refused on ssl://.
+     *   `command` is binary only.
      *
      * @param string $deviceToken Hex device token.
      * @param string|array $payload JSON text or an array to encode.

@@ -24,6 +24,7 @@ use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{Iterable, ZendCallable, ZendHashTable, Zval};
 
+use super::engine::Engine;
 use super::exception::{guard, pending, php_exception_pending, to_php};
 use super::json;
 use super::options::{
@@ -32,9 +33,11 @@ use super::options::{
 };
 use super::persistent;
 use crate::protocol::binary::{self as wire, Frame};
+use crate::protocol::http2::SendOptions as Http2SendOptions;
 use crate::protocol::payload::{self, BINARY_MAX_PAYLOAD};
 use crate::protocol::token::{self, BINARY_TOKEN_LEN};
-use crate::sender::binary::{Options as EngineOptions, Outgoing, Sender};
+use crate::sender::binary::Outgoing;
+use crate::sender::http2::Http2Notification;
 use crate::sender::{feedback, Failure};
 use crate::transport::endpoint::{Endpoint, Protocol};
 use crate::transport::stream::TlsConnector;
@@ -68,7 +71,7 @@ pub struct ApnsConnection {
 struct Inner {
     url: String,
     /// `None` only while a persistent connection is being put away.
-    engine: RefCell<Option<Sender<TlsConnector>>>,
+    engine: RefCell<Option<Engine>>,
     /// With the `persistent` option: the key it is kept under when the object goes.
     keep_as: Option<String>,
     /// The last payload that passed validation: a loop sending the same payload
@@ -120,14 +123,6 @@ impl ApnsConnection {
             let endpoint = Endpoint::parse(&url)?;
             let options =
                 ConnectOptions::parse(options, METHOD, CONNECT_OPTIONS, endpoint.protocol)?;
-            if endpoint.protocol == Protocol::Http2 {
-                return Err(http2_unavailable());
-            }
-            let engine_options = EngineOptions {
-                timeout: options.timeout,
-                grace: options.grace,
-                window: options.window,
-            };
             let keep_as = options
                 .persistent
                 .as_deref()
@@ -135,14 +130,10 @@ impl ApnsConnection {
             let kept = keep_as.as_deref().and_then(persistent::take);
             let engine = match kept {
                 Some(mut engine) => {
-                    engine.hand_over(engine_options)?;
+                    engine.hand_over(&options)?;
                     engine
                 }
-                None => {
-                    let connector =
-                        TlsConnector::new(endpoint, &tls_options(&options), &[], options.timeout)?;
-                    Sender::connect(connector, engine_options)?
-                }
+                None => Engine::connect(endpoint, &options, &tls_options(&options))?,
             };
             Ok(ApnsConnection {
                 inner: Rc::new(Inner {
@@ -163,12 +154,29 @@ impl ApnsConnection {
         options: Option<&ZendHashTable>,
     ) -> PhpResult<i64> {
         guard("ApnsConnection::send", || {
-            let (options, _) = SendOptions::parse(options, "ApnsConnection::send", SEND_OPTIONS)?;
-            let token = token::parse_binary(&deviceToken)?;
-            let payload = self.payload(payload)?;
             let mut engine = self.engine("send")?;
-            let identifier =
-                engine.send(&outgoing(&options, &token, &payload, options.identifier))?;
+            let (options, _) = SendOptions::parse(
+                options,
+                "ApnsConnection::send",
+                SEND_OPTIONS,
+                engine.protocol_kind(),
+            )?;
+            let identifier = match &mut *engine {
+                Engine::Binary(sender) => {
+                    let token = token::parse_binary(&deviceToken)?;
+                    let payload = self.payload(payload)?;
+                    sender.send(&outgoing(&options, &token, &payload, options.identifier))?
+                }
+                Engine::Http2(sender) => {
+                    let payload = json::payload(payload)?;
+                    sender.send(&http2_notification(
+                        &options,
+                        &deviceToken,
+                        &payload,
+                        options.identifier,
+                    ))?
+                }
+            };
             Ok(i64::from(identifier))
         })
     }
@@ -182,10 +190,17 @@ impl ApnsConnection {
     ) -> PhpResult<ZBox<ZendHashTable>> {
         guard("ApnsConnection::sendMany", || {
             let started = Instant::now();
-            let (options, progress) =
-                SendOptions::parse(options, "ApnsConnection::sendMany", SEND_MANY_OPTIONS)?;
-            let payload = self.payload(payload)?;
             let mut engine = self.engine("sendMany")?;
+            let (options, progress) = SendOptions::parse(
+                options,
+                "ApnsConnection::sendMany",
+                SEND_MANY_OPTIONS,
+                engine.protocol_kind(),
+            )?;
+            let payload = match &*engine {
+                Engine::Binary(_) => self.payload(payload)?,
+                Engine::Http2(_) => json::payload(payload)?,
+            };
             let resent_before = engine.stats().resent;
             let mut batch = Batch {
                 engine: &mut engine,
@@ -245,7 +260,15 @@ impl ApnsConnection {
     /// Writes whole frames (as packed by `pack()` or PHP's `pack()`); returns bytes.
     pub fn write(&self, frame: Binary<u8>) -> PhpResult<i64> {
         guard("ApnsConnection::write", || {
-            let written = self.engine("write")?.write_frames(&frame)?;
+            let written = match &mut *self.engine("write")? {
+                Engine::Binary(sender) => sender.write_frames(&frame)?,
+                Engine::Http2(_) => {
+                    return Err(Error::InvalidFrame(
+                        "write() takes binary-protocol frames, and this connection speaks the HTTP/2 API (https://): use send()"
+                            .into(),
+                    ))
+                }
+            };
             Ok(i64::try_from(written).unwrap_or(i64::MAX))
         })
     }
@@ -295,14 +318,15 @@ impl ApnsConnection {
     /// Counters since the connection was created.
     pub fn stats(&self) -> PhpResult<ZBox<ZendHashTable>> {
         guard("ApnsConnection::stats", || {
-            let stats = self.engine("stats")?.stats();
+            let engine = self.engine("stats")?;
+            let stats = engine.stats();
             let mut out = ZendHashTable::new();
             put(&mut out, "sent", count(stats.sent))?;
             put(&mut out, "resent", count(stats.resent))?;
             put(&mut out, "failed", count(stats.failed))?;
             put(&mut out, "reconnects", count(stats.reconnects))?;
             put(&mut out, "bytes", count(stats.bytes))?;
-            put(&mut out, "protocol", "binary")?;
+            put(&mut out, "protocol", engine.protocol())?;
             put(&mut out, "connected", stats.connected)?;
             put(&mut out, "persistent", self.inner.keep_as.is_some())?;
             put(&mut out, "version", VERSION)?;
@@ -333,7 +357,12 @@ impl ApnsConnection {
         options: Option<&ZendHashTable>,
     ) -> PhpResult<Binary<u8>> {
         guard("ApnsConnection::pack", || {
-            let (options, _) = SendOptions::parse(options, "ApnsConnection::pack", SEND_OPTIONS)?;
+            let (options, _) = SendOptions::parse(
+                options,
+                "ApnsConnection::pack",
+                SEND_OPTIONS,
+                Protocol::Binary,
+            )?;
             let token = token::parse_hex(&deviceToken, Some(BINARY_TOKEN_LEN))?;
             let payload = binary_payload(payload)?;
             let frame = Frame {
@@ -342,7 +371,7 @@ impl ApnsConnection {
                 payload: Some(&payload),
                 identifier: options.identifier.unwrap_or(0),
                 expiry: options.expiry,
-                priority: options.priority,
+                priority: options.binary_priority(),
             };
             let mut out = Vec::with_capacity(payload.len() + 64);
             wire::encode(&frame, &mut out);
@@ -393,13 +422,19 @@ impl ApnsConnection {
         guard("ApnsConnection::__debugInfo", || {
             let mut out = ZendHashTable::new();
             put(&mut out, "url", self.inner.url.as_str())?;
-            put(&mut out, "protocol", "binary")?;
             match self.inner.engine.try_borrow() {
-                Ok(engine) => put(
-                    &mut out,
-                    "connected",
-                    engine.as_ref().is_some_and(Sender::is_connected),
-                )?,
+                Ok(engine) => {
+                    put(
+                        &mut out,
+                        "protocol",
+                        engine.as_ref().map_or("", Engine::protocol),
+                    )?;
+                    put(
+                        &mut out,
+                        "connected",
+                        engine.as_ref().is_some_and(Engine::is_connected),
+                    )?;
+                }
                 // Inside sendMany(): the engine is busy.
                 Err(_) => put(&mut out, "connected", Option::<bool>::None)?,
             }
@@ -410,7 +445,7 @@ impl ApnsConnection {
 
 impl ApnsConnection {
     /// The engine, or a clear error when a call of this object is already running.
-    fn engine(&self, method: &str) -> Result<RefMut<'_, Sender<TlsConnector>>, Error> {
+    fn engine(&self, method: &str) -> Result<RefMut<'_, Engine>, Error> {
         let cell = self.inner.engine.try_borrow_mut().map_err(|_| {
             Error::Reentrant(format!(
                 "ApnsConnection::{method}() was called while sendMany() on the same connection is running \
@@ -434,11 +469,6 @@ impl ApnsConnection {
         }
         Ok(bytes)
     }
-}
-
-/// The one place that refuses https:// until the HTTP/2 engine exists.
-fn http2_unavailable() -> Error {
-    Error::Config("HTTP/2 (https://) is not available in this build yet".into())
 }
 
 fn tls_options(o: &ConnectOptions) -> TlsOptions {
@@ -470,13 +500,34 @@ fn outgoing<'a>(
         payload,
         identifier,
         expiry: o.expiry,
-        priority: o.priority,
+        priority: o.binary_priority(),
+    }
+}
+
+fn http2_notification<'a>(
+    o: &'a SendOptions,
+    token: &'a [u8],
+    payload: &'a [u8],
+    identifier: Option<u32>,
+) -> Http2Notification<'a> {
+    Http2Notification {
+        token,
+        payload,
+        identifier,
+        options: Http2SendOptions {
+            topic: o.topic.as_deref(),
+            push_type: o.push_type.as_deref(),
+            priority: o.priority,
+            expiration: (o.expiry != 0).then_some(u64::from(o.expiry)),
+            collapse_id: o.collapse_id.as_deref(),
+            apns_id: o.apns_id.as_deref(),
+        },
     }
 }
 
 /// One `sendMany()` run: each token is checked, sent, and counted.
 struct Batch<'a, 'b> {
-    engine: &'a mut Sender<TlsConnector>,
+    engine: &'a mut Engine,
     options: SendOptions,
     payload: &'a [u8],
     /// Tokens refused before sending, as failures.
@@ -498,10 +549,15 @@ impl Batch<'_, '_> {
             .options
             .identifier
             .map(|base| base.wrapping_add(u32::try_from(index & u64::from(u32::MAX)).unwrap_or(0)));
+        if matches!(self.engine, Engine::Http2(_)) {
+            self.one_http2(value, identifier, index)?;
+            return self.progress.tick(self.position);
+        }
         match check_token(value) {
             Ok(token) => {
-                self.engine
-                    .send(&outgoing(&self.options, &token, self.payload, identifier))?;
+                if let Engine::Binary(sender) = &mut *self.engine {
+                    sender.send(&outgoing(&self.options, &token, self.payload, identifier))?;
+                }
                 self.sent += 1;
             }
             Err((status, token, why)) => self.rejected.push(Failure {
@@ -514,6 +570,37 @@ impl Batch<'_, '_> {
             }),
         }
         self.progress.tick(self.position)
+    }
+}
+
+impl Batch<'_, '_> {
+    /// HTTP/2: the token goes as text; the engine checks it (any length). A bad
+    /// one is a failure of its own (400 BadDeviceToken), never the end of the batch.
+    fn one_http2(
+        &mut self,
+        value: &Zval,
+        identifier: Option<u32>,
+        index: u64,
+    ) -> Result<(), Error> {
+        let Engine::Http2(sender) = &mut *self.engine else {
+            return Ok(());
+        };
+        let value = value.dereference();
+        let text = value.zend_str().map(|s| s.as_bytes()).unwrap_or_default();
+        let notification = http2_notification(&self.options, text, self.payload, identifier);
+        match sender.send(&notification) {
+            Ok(_) => self.sent += 1,
+            Err(Error::InvalidToken(why)) => self.rejected.push(Failure {
+                identifier: identifier.unwrap_or(0),
+                token: String::from_utf8_lossy(text).chars().take(200).collect(),
+                status: 400,
+                reason: format!("BadDeviceToken (token #{index}: {why})"),
+                apns_id: None,
+                timestamp: None,
+            }),
+            Err(e) => return Err(e),
+        }
+        Ok(())
     }
 }
 
@@ -638,6 +725,16 @@ fn failures(list: Vec<Failure>) -> Result<ZBox<ZendHashTable>, Error> {
         put(&mut entry, "token", f.token)?;
         put(&mut entry, "status", i64::from(f.status))?;
         put(&mut entry, "reason", f.reason)?;
+        if let Some(apns_id) = f.apns_id {
+            put(&mut entry, "apns_id", apns_id)?;
+        }
+        if let Some(timestamp) = f.timestamp {
+            put(
+                &mut entry,
+                "timestamp",
+                i64::try_from(timestamp).unwrap_or(i64::MAX),
+            )?;
+        }
         out.push(entry).map_err(convert_error)?;
     }
     Ok(out)

@@ -190,12 +190,18 @@ impl ConnectOptions {
 }
 
 /// Validated per-notification options.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SendOptions {
     pub command: Command,
     pub identifier: Option<u32>,
     pub expiry: u32,
-    pub priority: u8,
+    /// `None`: the protocol's default (10; 5 for HTTP/2 `background` pushes).
+    pub priority: Option<u8>,
+    /// HTTP/2 only: `apns-topic`, `apns-push-type`, `apns-collapse-id`, `apns-id`.
+    pub topic: Option<String>,
+    pub push_type: Option<String>,
+    pub collapse_id: Option<String>,
+    pub apns_id: Option<String>,
 }
 
 impl Default for SendOptions {
@@ -204,18 +210,30 @@ impl Default for SendOptions {
             command: Command::Framed,
             identifier: None,
             expiry: 0,
-            priority: PRIORITY_IMMEDIATE,
+            priority: None,
+            topic: None,
+            push_type: None,
+            collapse_id: None,
+            apns_id: None,
         }
     }
 }
 
 impl SendOptions {
-    /// Reads `$options` of `send`, `pack` or `sendMany` (binary protocol). Returns
-    /// the options and, for `sendMany`, the `progress` callable.
+    /// The priority a binary frame carries.
+    pub fn binary_priority(&self) -> u8 {
+        self.priority.unwrap_or(PRIORITY_IMMEDIATE)
+    }
+}
+
+impl SendOptions {
+    /// Reads `$options` of `send`, `pack` or `sendMany` for a connection speaking
+    /// `protocol`. Returns the options and, for `sendMany`, the `progress` callable.
     pub fn parse<'a>(
         table: Option<&'a ZendHashTable>,
         method: &str,
         known: &[&str],
+        protocol: Protocol,
     ) -> Result<(SendOptions, Option<ZendCallable<'a>>), Error> {
         let mut o = SendOptions::default();
         let mut progress = None;
@@ -228,9 +246,14 @@ impl SendOptions {
             if value.is_null() {
                 continue;
             }
-            if HTTP2_SEND_OPTIONS.contains(&name.as_str()) {
+            if protocol == Protocol::Binary && HTTP2_SEND_OPTIONS.contains(&name.as_str()) {
                 return Err(Error::InvalidOption(format!(
                     "option '{name}' is for the HTTP/2 API (https://) only; {method} uses the binary protocol"
+                )));
+            }
+            if protocol == Protocol::Http2 && name == "command" {
+                return Err(Error::InvalidOption(format!(
+                    "option 'command' is for the binary protocol (ssl://) only; {method} uses the HTTP/2 API"
                 )));
             }
             match name.as_str() {
@@ -266,7 +289,7 @@ impl SendOptions {
                         invalid,
                     )?;
                     o.priority = match u8::try_from(p) {
-                        Ok(p @ (PRIORITY_IMMEDIATE | PRIORITY_POWER_SAVING)) => p,
+                        Ok(p @ (PRIORITY_IMMEDIATE | PRIORITY_POWER_SAVING)) => Some(p),
                         _ => {
                             return Err(Error::InvalidOption(format!(
                                 "priority must be 10 (immediately) or 5 (power-saving), got {p}"
@@ -289,6 +312,10 @@ impl SendOptions {
                         ))
                     })?;
                 }
+                "topic" => o.topic = Some(text(&name, value, invalid)?),
+                "push_type" => o.push_type = Some(text(&name, value, invalid)?),
+                "collapse_id" => o.collapse_id = Some(text(&name, value, invalid)?),
+                "apns_id" => o.apns_id = Some(text(&name, value, invalid)?),
                 "progress" => {
                     progress = Some(ZendCallable::new(value).map_err(|_| {
                         Error::InvalidOption(format!(

@@ -13,15 +13,12 @@
 
 use std::sync::Mutex;
 
+use super::engine::Engine;
 use super::options::ConnectOptions;
-use crate::sender::binary::Sender;
-use crate::transport::stream::TlsConnector;
 
 /// Connections kept per process, at most: a worker that builds many ids does not
 /// hoard sockets (the oldest is closed).
 const MAX_KEPT: usize = 16;
-
-type Engine = Sender<TlsConnector>;
 
 static KEPT: Mutex<Vec<(String, Engine)>> = Mutex::new(Vec::new());
 

@@ -1,0 +1,59 @@
+--TEST--
+HTTP/2 under faults: 429 and 503 answers are retried, GOAWAY streams are resent on a new connection, the server's stream limit is respected; nothing lost, nothing twice, nothing failed
+--SKIPIF--
+<?php if (!extension_loaded('apns')) die('skip apns not loaded'); ?>
+--FILE--
+<?php
+require __DIR__ . '/apns.inc';
+
+$scenarios = [
+    '429 every 50' => ['--h2-status-every', '50:429'],
+    '503 every 40' => ['--h2-status-every', '40:503'],
+    'GOAWAY every 100 streams, at most 10 streams' => ['--goaway-every', '100', '--max-streams', '10'],
+    'at most 5 streams, slow answers' => ['--max-streams', '5', '--h2-delay-ms', '2'],
+];
+foreach ($scenarios as $name => $flags) {
+    $sb = apns_sandbox_start($flags);
+    $c = new ApnsConnection($sb['http2'], [
+        'auth_key' => $sb['certs'] . '/auth-key.p8', 'key_id' => 'ABC123DEFG', 'team_id' => 'DEF123GHIJ',
+        'cafile' => $sb['certs'] . '/ca.pem', 'topic' => 'com.example.app',
+    ]);
+    $tokens = [];
+    for ($i = 0; $i < 1000; $i++) {
+        $tokens[] = apns_token($i);
+    }
+    $result = $c->sendMany($tokens, ['aps' => ['alert' => 'storm']]);
+    $tally = apns_tally($sb, $tokens);
+    $rows = apns_log($sb);
+    $maxConcurrent = max(array_column($rows, 'concurrent'));
+    $s = $c->stats();
+    printf("%s: sent=%d failed=%d lost=%d duplicates=%d\n", $name, $result['sent'], count($result['failed']),
+        count($tally['lost']), $tally['duplicates']);
+    printf("  resent=%d reconnects=%d max concurrent=%d\n", $s['resent'], $s['reconnects'], $maxConcurrent);
+    if (isset($flags[array_search('--max-streams', $flags) + 1]) && in_array('--max-streams', $flags, true)) {
+        $limit = (int) $flags[array_search('--max-streams', $flags) + 1];
+        apns_check("never more than $limit streams at once", $maxConcurrent <= $limit, "saw $maxConcurrent");
+    }
+    if (str_starts_with($name, 'GOAWAY')) {
+        apns_check('reconnected after GOAWAY', $s['reconnects'] >= 5, "reconnects {$s['reconnects']}");
+    } elseif (!str_starts_with($name, 'at most')) {
+        apns_check('the refused requests were resent', $s['resent'] >= 10, "resent {$s['resent']}");
+    }
+    $c->close();
+    apns_sandbox_stop($sb);
+}
+?>
+--EXPECTF--
+429 every 50: sent=1000 failed=0 lost=0 duplicates=0
+  resent=%d reconnects=%d max concurrent=%d
+the refused requests were resent: ok
+503 every 40: sent=1000 failed=0 lost=0 duplicates=0
+  resent=%d reconnects=%d max concurrent=%d
+the refused requests were resent: ok
+GOAWAY every 100 streams, at most 10 streams: sent=1000 failed=0 lost=0 duplicates=0
+  resent=%d reconnects=%d max concurrent=%d
+never more than 10 streams at once: ok
+reconnected after GOAWAY: ok
+at most 5 streams, slow answers: sent=1000 failed=0 lost=0 duplicates=0
+  resent=%d reconnects=%d max concurrent=%d
+never more than 5 streams at once: ok
