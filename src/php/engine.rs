@@ -17,7 +17,9 @@ use crate::transport::endpoint::{Endpoint, Protocol};
 use crate::transport::stream::TlsConnector;
 use crate::transport::tls::TlsOptions;
 
-/// One gateway connection of either protocol.
+/// One gateway connection of either protocol. (One per PHP object, so the size
+/// difference between the variants does not matter.)
+#[allow(clippy::large_enum_variant)]
 pub enum Engine {
     Binary(Sender<TlsConnector>),
     Http2(Http2Sender),
