@@ -4,6 +4,9 @@
  *
  *   (a) N connections created and closed (new ApnsConnection + close()),
  *   (b) M notifications through one sendMany() call fed by a generator,
+ *   (c) M notifications again, one in 10,000 to an invalid token, against a
+ *       checking sandbox: every rejection makes the engine resend what the
+ *       gateway discarded, and its window must still not grow,
  *
  * against a local sandbox in sink mode (`apns-sandbox serve --sink`, started
  * through examples/sandbox.php). Prints the process's RSS (VmRSS of
@@ -69,20 +72,23 @@ final class RssPhase
         }
     }
 
-    /** Growth after the first 10 %, in kB; prints the verdict line. */
-    public function verdict(int $allowedKb): bool
+    /**
+     * Growth after the first $from % (the warm-up: the resend window filling to
+     * its working size), in kB; prints the verdict line.
+     */
+    public function verdict(int $allowedKb, int $from = 10): bool
     {
         $seconds = microtime(true) - $this->started;
-        $base = $this->samples[10] ?? null;
+        $base = $this->samples[$from] ?? null;
         if ($base === null || count($this->samples) < 10) {
             printf("%s: FAILED (only %d samples)\n", $this->name, count($this->samples));
             return false;
         }
-        $peak = max($this->samples);
+        $peak = max(array_filter($this->samples, fn ($p) => $p >= $from, ARRAY_FILTER_USE_KEY));
         $growth = $peak - $base;
         $ok = $growth <= $allowedKb;
-        printf("%s: %s: RSS %d kB at 10 %%, %d kB at 100 %%, peak %d kB, growth after 10 %% %+d kB (limit %d kB); %.1f s, %.0f per second\n",
-            $this->name, $ok ? 'ok' : 'FAILED', $base, $this->samples[100], $peak, $growth, $allowedKb,
+        printf("%s: %s: RSS %d kB at %d %%, %d kB at 100 %%, peak %d kB, growth after %d %% %+d kB (limit %d kB); %.1f s, %.0f per second\n",
+            $this->name, $ok ? 'ok' : 'FAILED', $base, $from, $this->samples[100], $peak, $from, $growth, $allowedKb,
             $seconds, $this->total / max($seconds, 1e-9));
         return $ok;
     }
@@ -129,6 +135,40 @@ $ok = $phase->verdict($allowedKb) && $ok;
 
 $accepted = apns_sandbox_stop($sb);
 printf("sandbox accepted %s notifications\n", $accepted === null ? '?' : (string) $accepted);
+
+// (c) the same with errors in between: a checking sandbox that rejects one
+// token in 10,000 (status 8), so the engine reconnects and resends all along.
+$invalid = [];
+for ($i = 5000; $i <= $notifications; $i += 10000) {
+    $invalid[] = sprintf('%064x', $i);
+}
+$sb = apns_sandbox_start(['--invalid-tokens', apns_invalid_tokens_file($invalid)]);
+$options = apns_options($sb, ['timeout' => 30]);
+$phase = new RssPhase('notifications with 1 in 10,000 rejected', $notifications);
+$tokens = (function () use ($notifications, $phase): Generator {
+    for ($i = 1; $i <= $notifications; $i++) {
+        yield sprintf('%064x', $i);
+        if ($i % 1000 === 0) {
+            $phase->sample($i);
+        }
+    }
+})();
+$c = new ApnsConnection($sb['binary'], $options);
+$result = $c->sendMany($tokens, ['aps' => ['alert' => 'memcheck', 'badge' => 1]]);
+$phase->sample($notifications);
+$stats = $c->stats();
+$c->close();
+printf("  sendMany: sent %d, failed %d (expected %d), resent %d, reconnects %d, %.1f s\n", $result['sent'],
+    count($result['failed']), count($invalid), $result['resent'], $stats['reconnects'], $result['seconds']);
+if (count($result['failed']) !== count($invalid)) {
+    echo "errors: FAILED (the failures are not exactly the invalid tokens)\n";
+    $ok = false;
+}
+// With rejections the window takes longer to reach its working size.
+$ok = $phase->verdict($allowedKb, 50) && $ok;
+$accepted = apns_sandbox_stop($sb);
+printf("sandbox accepted %s notifications (of %d valid)\n", $accepted === null ? '?' : (string) $accepted,
+    $notifications - count($invalid));
 printf("RSS at the end %d kB\n", rss_kb());
 echo $ok ? "memcheck-rss: ok\n" : "memcheck-rss: FAILED\n";
 exit($ok ? 0 : 1);
