@@ -1,6 +1,8 @@
 <?php
 /**
- * Summarises bench/run.sh's results.jsonl: the table of issue #4 and the checks.
+ * Summarises bench/run.sh's results.jsonl: the table of issue #4 (binary rows
+ * (a)-(f), ratio to (a)) and issue #5's HTTP/2 rows (g)-(i) (ratio to (i),
+ * curl_multi), and the checks.
  * Usage: php -n bench/report.php RESULTS.jsonl N MODE
  * Exits 1 if a client failed or the sandbox's count differs from what was sent.
  */
@@ -33,15 +35,24 @@ $labels = [
     'write_pack' => '(d) write(pack()) + flush()',
     'send_many' => '(e) sendMany(generator)',
     'mem_1m' => '(f) sendMany 1M, generator',
+    'h2_send_many' => '(g) h2: sendMany(generator)',
+    'h2_send_loop' => '(h) h2: foreach send() + flush()',
+    'h2_curl_multi' => '(i) h2: PHP curl_multi (reference)',
 ];
+$h2Labels = ['h2_send_many', 'h2_send_loop', 'h2_curl_multi'];
 
 $by = [];
 $problems = [];
 $note = null;
+$h2Note = null;
 foreach ($rows as $r) {
     $label = $r['label'] ?? '?';
     if ($label === 'note') {
         $note = $r['sink_probe'] ?? null;
+        continue;
+    }
+    if ($label === 'h2_note') {
+        $h2Note = $r;
         continue;
     }
     $by[$label][] = $r;
@@ -55,6 +66,15 @@ foreach ($rows as $r) {
     }
     if (isset($r['failed']) && $r['failed'] !== 0) {
         $problems[] = "$label run {$r['run']}: {$r['failed']} failure(s) reported by the client";
+    }
+    if (isset($r['ok_200']) && $r['ok_200'] !== $r['expected']) {
+        $problems[] = "$label run {$r['run']}: {$r['ok_200']} responses 200 of {$r['expected']} (" . json_encode($r['statuses'] ?? []) . ')';
+    }
+    if (!empty($r['not_h2'])) {
+        $problems[] = "$label run {$r['run']}: {$r['not_h2']} response(s) not over HTTP/2";
+    }
+    if (isset($r['sent']) && isset($r['protocol']) && $r['sent'] !== $r['expected']) {
+        $problems[] = "$label run {$r['run']}: stats()/sendMany report {$r['sent']} sent of {$r['expected']}";
     }
 }
 
@@ -77,6 +97,7 @@ $stat = function (array $runs) use ($mb) {
         'sb_cpu' => median(array_map(fn ($r) => $r['sandbox_cpu'], $ok)),
         'accepted' => implode('/', array_map(fn ($r) => $r['accepted'] === $r['expected'] ? 'ok' : 'MISMATCH', $runs)),
         'n' => $ok[0]['notifications'],
+        'conns' => implode('/', array_map(fn ($r) => (string) ($r['connections'] ?? (1 + ($r['reconnects'] ?? 0))), $ok)),
     ];
 };
 
@@ -87,6 +108,8 @@ foreach (array_keys($labels) as $label) {
     }
 }
 $ref = $stats['bare_fwrite']['rate'] ?? null;
+$h2Ref = $stats['h2_curl_multi']['rate'] ?? null;
+$refOf = fn (string $label) => in_array($label, $h2Labels, true) ? $h2Ref : $ref;
 
 $uname = php_uname('s') . ' ' . php_uname('r') . ' ' . php_uname('m');
 $cpuModel = '?';
@@ -96,24 +119,35 @@ if (is_readable('/proc/cpuinfo') && preg_match('/^model name\s*:\s*(.+)$/m', (st
 $cores = (int) trim((string) @shell_exec('nproc 2>/dev/null')) ?: '?';
 
 echo "\n";
-echo "APNs binary-protocol throughput, $n notifications per run, median of the runs\n";
+echo "APNs throughput, binary protocol: $n notifications per run" . ($h2Note ? ", HTTP/2: {$h2Note['n']}" : '') . "; median of the runs\n";
 echo "machine: $cpuModel, $cores core(s), $uname; PHP " . PHP_VERSION . "; sandbox mode: $mode\n";
 if ($note !== null) {
     echo "note: the --sink sandbox does not answer probes ($note);\n";
     echo "      measured against the validating sandbox without a log instead\n";
 }
+if ($h2Note !== null) {
+    $checks = str_contains($h2Note['sandbox_args'], '--sink') ? 'no checks, no log' : 'every check incl. ES256 verify per request';
+    echo "HTTP/2 rows: sandbox {$h2Note['sandbox_args']} (token auth, $checks), curl_multi {$h2Note['streams']} streams in flight;";
+    echo " curl: " . ($h2Note['curl'] === 'ok' ? ($h2Note['curl_desc'] ?? 'ok') . ', HTTP/2 available' : $h2Note['curl']) . "\n";
+}
 printf("PHP baseline peak RSS (php -n + extension, nothing sent): %.1f MB\n\n", $baseline);
 
 $fmt = "%-42s %6s %12s %8s %8s %8s %8s %9s %9s %s\n";
-printf($fmt, 'client', 'N', 'notif/s', 'vs (a)', 'wall s', 'CPU s', 'sbx CPU', 'RSS MB', 'RSS-base', 'arrived');
+printf($fmt, 'client', 'N', 'notif/s', 'vs ref', 'wall s', 'CPU s', 'sbx CPU', 'RSS MB', 'RSS-base', 'arrived');
 printf($fmt, str_repeat('-', 42), '------', '------------', '--------', '--------', '--------', '--------', '---------', '---------', '-------');
+$sep = false;
 foreach ($stats as $label => $s) {
+    if (!$sep && in_array($label, $h2Labels, true)) {
+        $sep = true;
+        echo "-- HTTP/2 (https://, token auth, one connection; 'vs ref' = vs (i) curl_multi) --\n";
+    }
+    $r0 = $refOf($label);
     printf(
         "%-42s %6s %12s %8s %8.3f %8.3f %8.3f %9.1f %9.1f %s\n",
         $labels[$label],
         $s['n'] >= 1000000 ? ($s['n'] / 1e6) . 'M' : ($s['n'] / 1000) . 'k',
         number_format($s['rate'], 0, '.', ','),
-        $ref ? sprintf('%.2fx', $s['rate'] / $ref) : '-',
+        $r0 ? sprintf('%.2fx', $s['rate'] / $r0) : '-',
         $s['wall'],
         $s['cpu'],
         $s['sb_cpu'],
@@ -126,7 +160,14 @@ echo "\n";
 echo "notif/s = N / client wall time (connect + loop + flush/close; not PHP start-up)\n";
 echo "CPU s = client user+sys (getrusage); sbx CPU = the sandbox process's user+sys for that run\n";
 echo "RSS MB = peak resident set (VmHWM, ru_maxrss); RSS-base = minus PHP's baseline\n";
-echo "arrived = the sandbox's own 'accepted N' on exit equals N, per run\n";
+echo "arrived = the sandbox's own 'accepted N' on exit equals N, per run (HTTP/2 rows also: every\n";
+echo "          response 200 for curl, sent = N and no failures in stats()/flush()/sendMany for the extension)\n";
+echo "vs ref = ratio to (a) for the binary rows, to (i) curl_multi for the HTTP/2 rows\n";
+foreach ($h2Labels as $l) {
+    if (isset($stats[$l])) {
+        printf("  %-40s connections per run: %s\n", $labels[$l], $stats[$l]['conns']);
+    }
+}
 
 // What limits the top number: the sandbox's CPU per notification.
 $ceil = [];
@@ -136,7 +177,7 @@ foreach ($stats as $label => $s) {
     }
 }
 if ($ceil !== []) {
-    echo "\nsandbox ceiling (N / sandbox CPU s: what one sandbox connection thread could take if it never waited):\n";
+    echo "\nsandbox ceiling (N / sandbox CPU s: what the sandbox could take if it never waited; binary: one connection thread, HTTP/2: its 2-thread runtime, per CPU-second):\n";
     foreach ($ceil as $label => $c) {
         $s = $stats[$label];
         printf(
@@ -148,7 +189,7 @@ if ($ceil !== []) {
     }
 }
 
-echo "\ntargets (issue #4):\n";
+echo "\ntargets (issue #4, binary):\n";
 $target = function (string $label, float $want) use ($stats, $ref, $labels) {
     if (!isset($stats[$label]) || !$ref) {
         return;
@@ -161,6 +202,23 @@ $target('send_loop', 1.0);
 if (isset($stats['mem_1m'])) {
     $over = $stats['mem_1m']['rss'] - $baseline;
     printf("  %-42s %.1f MB over baseline, target <= 30 MB: %s\n", $labels['mem_1m'], $over, $over <= 30 ? 'met' : 'NOT met');
+}
+
+if ($h2Note !== null) {
+    echo "targets (issue #5, HTTP/2):\n";
+    foreach (['h2_send_many', 'h2_send_loop'] as $l) {
+        if (!isset($stats[$l])) {
+            continue;
+        }
+        $rate = $stats[$l]['rate'];
+        if ($h2Ref) {
+            $x = $rate / $h2Ref;
+            printf("  %-42s %.2fx (i), target >= 5x: %s%s\n", $labels[$l], $x, $x >= 5 ? 'met' : 'NOT met', $l === 'h2_send_many' ? '' : ' (informational: the target is for sendMany)');
+        } else {
+            printf("  %-42s vs (i): not measured (%s)\n", $labels[$l], $h2Note['curl']);
+        }
+        printf("  %-42s %s notif/s on one connection, target >= 50,000/s: %s%s\n", $labels[$l], number_format($rate, 0, '.', ','), $rate >= 50000 ? 'met' : 'NOT met', $l === 'h2_send_many' ? '' : ' (informational)');
+    }
 }
 
 if ($problems !== []) {

@@ -14,16 +14,30 @@
 # against its own fresh sandbox (so its "accepted N" on exit proves what arrived),
 # then (f) 1,000,000 notifications via sendMany from a generator for peak RSS,
 # plus PHP's baseline RSS (a client that only starts).
+# Then the HTTP/2 rows of issue #5, against the sandbox's http2 port (token auth,
+# topic com.example.app), each BENCH_REPEAT times against a fresh sandbox:
+#   (g) h2_send_many   $c->sendMany($generator, $payload) over https://
+#   (h) h2_send_loop   foreach over $c->send() over https://, then flush()
+#   (i) h2_curl_multi  PHP's curl_multi, CURL_HTTP_VERSION_2_0, CURLPIPE_MULTIPLEX, one
+#                      connection, BENCH_H2_STREAMS requests in flight (how PHP HTTP/2
+#                      libraries send); needs php8.2-curl (scripts/deps-bench)
 #
 # Environment:
 #   BENCH_N         notifications per client run (default 200000)
 #   BENCH_REPEAT    runs per client, median reported (default 3)
 #   BENCH_MEM_N     notifications of the memory run (f) (default 1000000; 0 skips it)
-#   BENCH_CLIENTS   which clients (default "bare_fwrite seed_loop send_loop write_pack send_many")
+#   BENCH_CLIENTS   which clients (default "bare_fwrite seed_loop send_loop write_pack send_many";
+#                   "none": no binary rows, e.g. BENCH_CLIENTS=none BENCH_MEM_N=0 for HTTP/2 only)
 #   BENCH_SINK      auto (default): --sink if it answers probes, else the validating
 #                   sandbox without a log; 1: always --sink; 0: never
 #   BENCH_BUILD     0 skips `cargo build --release --workspace`
 #   BENCH_OUT       directory for the raw results (default: a fresh temp dir, kept)
+#   BENCH_H2        0 skips the HTTP/2 rows (default 1)
+#   BENCH_H2_N      notifications per HTTP/2 run (default 200000)
+#   BENCH_H2_STREAMS  requests in flight for curl_multi (i) (default 100)
+#   BENCH_H2_CLIENTS  default "h2_send_many h2_send_loop h2_curl_multi"
+#   BENCH_H2_SANDBOX_ARGS  the HTTP/2 runs' sandbox options (default "--log /dev/null":
+#                   every check, and every log line formatted and written, to nowhere)
 #   APNS_EXTENSION, APNS_SANDBOX  the artifacts (default target/release/...)
 #
 # Prints a table; the raw JSONL is in $BENCH_OUT/results.jsonl. Exits non-zero only
@@ -39,6 +53,12 @@ REPEAT="${BENCH_REPEAT:-3}"
 MEM_N="${BENCH_MEM_N:-1000000}"
 CLIENTS="${BENCH_CLIENTS:-bare_fwrite seed_loop send_loop write_pack send_many}"
 SINK="${BENCH_SINK:-auto}"
+[ "$CLIENTS" = none ] && CLIENTS=""
+H2="${BENCH_H2:-1}"
+H2_N="${BENCH_H2_N:-200000}"
+H2_STREAMS="${BENCH_H2_STREAMS:-100}"
+H2_CLIENTS="${BENCH_H2_CLIENTS:-h2_send_many h2_send_loop h2_curl_multi}"
+H2_SANDBOX_ARGS="${BENCH_H2_SANDBOX_ARGS:---log /dev/null}"
 ext_src="${APNS_EXTENSION:-$root/target/release/libapns.so}"
 sandbox_src="${APNS_SANDBOX:-$root/target/release/apns-sandbox}"
 clients="$root/bench/clients"
@@ -69,6 +89,7 @@ say "results and logs in $out"
 clk_tck="$(getconf CLK_TCK)"
 sb_pid=""
 sb_port=""
+sb_h2_port=""
 sb_threads=""
 
 cleanup() {
@@ -83,10 +104,13 @@ threads_of() { awk '/^Threads:/{print $2}' "/proc/$1/status" 2>/dev/null || echo
 # utime+stime of a process (all its threads), in clock ticks.
 ticks_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-# start_sandbox MODE: MODE "sink" adds --sink; "plain" validates, without a log.
+# start_sandbox MODE: MODE "sink" adds --sink; "plain" validates, without a log;
+# "h2" adds $H2_SANDBOX_ARGS (the HTTP/2 rows).
 start_sandbox() {
     local mode="$1" args=()
     [ "$mode" = sink ] && args+=(--sink)
+    # shellcheck disable=SC2206
+    [ "$mode" = h2 ] && args+=($H2_SANDBOX_ARGS)
     : > "$out/sandbox.out"
     "$sandbox" serve --certs "$out/certs" "${args[@]}" --exit-after 3600 \
         > "$out/sandbox.out" 2>> "$out/sandbox.err" &
@@ -95,6 +119,7 @@ start_sandbox() {
     for i in $(seq 1 200); do
         if grep -q '^ready$' "$out/sandbox.out" 2>/dev/null; then
             sb_port="$(awk '$1 == "binary" {print $2}' "$out/sandbox.out")"
+            sb_h2_port="$(awk '$1 == "http2" {print $2}' "$out/sandbox.out")"
             # Threads when idle (main + listeners): connection threads come on top.
             sb_threads="$(threads_of "$sb_pid")"
             return 0
@@ -127,8 +152,12 @@ stop_sandbox() {
 
 php_client() { # NAME N [env...]
     local name="$1" n="$2"; shift 2
-    env BENCH_PORT="$sb_port" BENCH_CERTS="$out/certs" BENCH_N="$n" "$@" \
-        php -n -d "extension=$ext" -d memory_limit=-1 "$clients/$name.php"
+    local extra=()
+    # PHP's curl extension for the curl_multi client (i) (php -n loads nothing).
+    [ "$name" = h2_curl_multi ] && extra+=(-d extension=curl)
+    env BENCH_PORT="$sb_port" BENCH_H2_PORT="$sb_h2_port" BENCH_H2_STREAMS="$H2_STREAMS" \
+        BENCH_CERTS="$out/certs" BENCH_N="$n" "$@" \
+        php -n "${extra[@]}" -d "extension=$ext" -d memory_limit=-1 "$clients/$name.php"
 }
 
 # run_client LABEL CLIENT N RUN MODE [env...]: one client run against a fresh sandbox;
@@ -183,6 +212,31 @@ done
 
 if [ "$MEM_N" -gt 0 ] 2>/dev/null; then
     run_client mem_1m send_many "$MEM_N" 1 "$mode" BENCH_CLIENT_NAME=mem_1m
+fi
+
+# HTTP/2 rows (issue #5), after the binary ones.
+if [ "$H2" != 0 ]; then
+    # curl_multi needs PHP's curl extension with HTTP/2 (libcurl built with nghttp2).
+    curl_verdict="$(php -n -d extension=curl -r '
+        if (!function_exists("curl_version")) { echo "no curl extension (scripts/deps-bench installs php8.2-curl)"; exit; }
+        $v = curl_version();
+        echo ($v["features"] & CURL_VERSION_HTTP2) ? "ok" : "libcurl {$v["version"]} has no HTTP/2 (CURL_VERSION_HTTP2 not set)";' 2>/dev/null || echo "no curl extension")"
+    curl_desc="$(php -n -d extension=curl -r 'if (function_exists("curl_version")) { $v = curl_version(); echo "libcurl {$v["version"]}, {$v["ssl_version"]}"; }' 2>/dev/null || true)"
+    echo "{\"label\":\"h2_note\",\"curl\":$(php -n -r 'echo json_encode($argv[1]);' -- "$curl_verdict"),\"curl_desc\":$(php -n -r 'echo json_encode($argv[1]);' -- "$curl_desc"),\"sandbox_args\":$(php -n -r 'echo json_encode($argv[1]);' -- "$H2_SANDBOX_ARGS"),\"streams\":$H2_STREAMS,\"n\":$H2_N}" >> "$results"
+    h2_clients=""
+    for c in $H2_CLIENTS; do
+        if [ "$c" = h2_curl_multi ] && [ "$curl_verdict" != ok ]; then
+            say "WARNING: skipping (i) curl_multi: $curl_verdict"
+            continue
+        fi
+        h2_clients="$h2_clients $c"
+    done
+    say "HTTP/2 rows: N=$H2_N, repeat=$REPEAT, sandbox $H2_SANDBOX_ARGS, curl streams $H2_STREAMS, clients:$h2_clients"
+    for run in $(seq 1 "$REPEAT"); do
+        for c in $h2_clients; do
+            run_client "$c" "$c" "$H2_N" "$run" h2
+        done
+    done
 fi
 
 php -n "$root/bench/report.php" "$results" "$N" "$mode"

@@ -129,3 +129,35 @@ function bench_report(string $client, array $start, int $notifications, array $e
     ] + $extra;
     echo json_encode($out, JSON_UNESCAPED_SLASHES), "\n";
 }
+
+/* ---- HTTP/2 rows (g), (h), (i) of issue #5 ---- */
+
+const BENCH_TOPIC = 'com.example.app';
+const BENCH_KEY_ID = 'ABC123DEFG';
+const BENCH_TEAM_ID = 'DEF123GHIJ';
+
+/** The sandbox's HTTP/2 provider API (bench/run.sh sets BENCH_H2_PORT). */
+function bench_h2_url(): string
+{
+    return 'https://127.0.0.1:' . bench_env('BENCH_H2_PORT');
+}
+
+/** How many requests in flight for the curl_multi client (i). */
+function bench_h2_streams(): int
+{
+    return max(1, (int) bench_env('BENCH_H2_STREAMS', '100'));
+}
+
+/** The ApnsConnection options of clients (g) and (h): token auth, like most users. */
+function bench_h2_options(): array
+{
+    $certs = bench_certs();
+    return [
+        'auth_key' => "$certs/auth-key.p8",
+        'key_id' => BENCH_KEY_ID,
+        'team_id' => BENCH_TEAM_ID,
+        'topic' => BENCH_TOPIC,
+        'cafile' => "$certs/ca.pem",
+        'peer_name' => 'localhost',
+    ];
+}
