@@ -76,7 +76,7 @@ struct Inner {
     keep_as: Option<String>,
     /// The last payload that passed validation: a loop sending the same payload
     /// validates its JSON once.
-    last_payload: RefCell<Vec<u8>>,
+    last_payload: RefCell<Option<Vec<u8>>>,
 }
 
 impl Drop for Inner {
@@ -140,7 +140,7 @@ impl ApnsConnection {
                     url: url.clone(),
                     engine: RefCell::new(Some(engine)),
                     keep_as,
-                    last_payload: RefCell::new(Vec::new()),
+                    last_payload: RefCell::new(None),
                 }),
             })
         })
@@ -463,9 +463,9 @@ impl ApnsConnection {
             .last_payload
             .try_borrow_mut()
             .map_err(|_| Error::Internal("payload cache busy".into()))?;
-        if *last != bytes {
+        if last.as_deref() != Some(bytes.as_slice()) {
             payload::validate(&bytes, BINARY_MAX_PAYLOAD)?;
-            last.clone_from(&bytes);
+            *last = Some(bytes.clone());
         }
         Ok(bytes)
     }
