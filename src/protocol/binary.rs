@@ -143,15 +143,17 @@ impl<'a> Cursor<'a> {
         self.pos = end;
         Some(bytes)
     }
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
     fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
+        self.array().map(|[b]: [u8; 1]| b)
     }
     fn u16(&mut self) -> Option<u16> {
-        self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
+        self.array().map(u16::from_be_bytes)
     }
     fn u32(&mut self) -> Option<u32> {
-        self.take(4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        self.array().map(u32::from_be_bytes)
     }
 }
 
@@ -224,30 +226,25 @@ fn parse_framed<'a>(c: &mut Cursor<'a>) -> Result<Parsed<Frame<'a>>, FrameError>
                 "command 2 item {id} claims {len} bytes, more than the frame holds"
             )));
         };
-        let fixed = |want: usize| -> Result<(), FrameError> {
-            if data.len() == want {
-                Ok(())
-            } else {
-                Err(FrameError::Malformed(format!(
-                    "command 2 item {id} is {} bytes, it must be {want}",
-                    data.len()
-                )))
-            }
+        // Items 3, 4 and 5 have fixed sizes.
+        let fixed = |want: usize| -> FrameError {
+            FrameError::Malformed(format!(
+                "command 2 item {id} is {} bytes, it must be {want}",
+                data.len()
+            ))
         };
         match id {
             1 => frame.token = Some(data),
             2 => frame.payload = Some(data),
             3 => {
-                fixed(4)?;
-                frame.identifier = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
+                frame.identifier = u32::from_be_bytes(data.try_into().map_err(|_| fixed(4))?);
             }
             4 => {
-                fixed(4)?;
-                frame.expiry = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
+                frame.expiry = u32::from_be_bytes(data.try_into().map_err(|_| fixed(4))?);
             }
             5 => {
-                fixed(1)?;
-                frame.priority = data[0];
+                let [priority]: [u8; 1] = data.try_into().map_err(|_| fixed(1))?;
+                frame.priority = priority;
             }
             other => {
                 return Err(FrameError::Malformed(format!(
@@ -297,9 +294,9 @@ pub fn encode(frame: &Frame<'_>, out: &mut Vec<u8>) {
                 out.extend_from_slice(&frame.expiry.to_be_bytes());
             }
             out.extend_from_slice(&token_len.to_be_bytes());
-            out.extend_from_slice(&token[..usize::from(token_len)]);
+            out.extend_from_slice(token.get(..usize::from(token_len)).unwrap_or(token));
             out.extend_from_slice(&payload_len.to_be_bytes());
-            out.extend_from_slice(&payload[..usize::from(payload_len)]);
+            out.extend_from_slice(payload.get(..usize::from(payload_len)).unwrap_or(payload));
         }
         Command::Framed => {
             let body = 3 + usize::from(token_len) + 3 + usize::from(payload_len) + 7 + 7 + 4;
@@ -309,8 +306,11 @@ pub fn encode(frame: &Frame<'_>, out: &mut Vec<u8>) {
                 out.extend_from_slice(&(data.len() as u16).to_be_bytes());
                 out.extend_from_slice(data);
             };
-            item(1, &token[..usize::from(token_len)]);
-            item(2, &payload[..usize::from(payload_len)]);
+            item(1, token.get(..usize::from(token_len)).unwrap_or(token));
+            item(
+                2,
+                payload.get(..usize::from(payload_len)).unwrap_or(payload),
+            );
             item(3, &frame.identifier.to_be_bytes());
             item(4, &frame.expiry.to_be_bytes());
             item(5, &[frame.priority]);

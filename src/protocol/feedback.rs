@@ -21,16 +21,17 @@ impl Tuple {
 
     /// Parses one tuple from the start of `buf`.
     pub fn parse(buf: &[u8]) -> Parsed<Tuple> {
-        let (Some(time), Some(len)) = (buf.get(0..4), buf.get(4..6)) else {
+        let header = buf.get(0..6).and_then(|h| <[u8; 6]>::try_from(h).ok());
+        let Some([t0, t1, t2, t3, l0, l1]) = header else {
             return Parsed::Partial;
         };
-        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+        let len = usize::from(u16::from_be_bytes([l0, l1]));
         let Some(token) = buf.get(6..6 + len) else {
             return Parsed::Partial;
         };
         Parsed::Complete(
             Tuple {
-                timestamp: u32::from_be_bytes([time[0], time[1], time[2], time[3]]),
+                timestamp: u32::from_be_bytes([t0, t1, t2, t3]),
                 token: token.to_vec(),
             },
             6 + len,
@@ -44,7 +45,7 @@ pub fn parse_all(mut buf: &[u8]) -> (Vec<Tuple>, usize) {
     let mut tuples = Vec::new();
     while let Parsed::Complete(t, used) = Tuple::parse(buf) {
         tuples.push(t);
-        buf = &buf[used..];
+        buf = buf.get(used..).unwrap_or_default();
     }
     (tuples, buf.len())
 }

@@ -20,7 +20,8 @@ pub fn parse_hex32(text: &[u8]) -> Option<[u8; BINARY_TOKEN_LEN]> {
     }
     let mut out = [0u8; BINARY_TOKEN_LEN];
     for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
-        let (hi, lo) = (nibble(pair[0])?, nibble(pair[1])?);
+        let &[hi, lo] = pair else { return None };
+        let (hi, lo) = (nibble(hi)?, nibble(lo)?);
         *byte = (hi << 4) | lo;
     }
     Some(out)

@@ -31,7 +31,7 @@ pub fn read_all<C: Connector>(connector: &mut C, timeout: Duration) -> Result<Ve
         match link.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => {
-                received.extend_from_slice(&chunk[..n]);
+                received.extend_from_slice(chunk.get(..n).unwrap_or_default());
                 if received.len() > MAX_FEEDBACK_BYTES {
                     return Err(Error::Io(format!(
                         "the feedback service at {} sent more than {MAX_FEEDBACK_BYTES} bytes without closing the connection",

@@ -399,7 +399,8 @@ fn decrypt_traditional(
             "DEK-Info '{dek_info}': the IV is not {iv_len} bytes"
         )));
     }
-    let key = evp_bytes_to_key(passphrase, &iv[..8], key_len);
+    // OpenSSL's salt is the IV's first 8 bytes (every supported IV is 8 or 16).
+    let key = evp_bytes_to_key(passphrase, iv.get(..8).unwrap_or(&iv), key_len);
     let bad_len = |_| TraditionalError::Unsupported(format!("DEK-Info '{dek_info}'"));
     let plain = match cipher.as_str() {
         "AES-128-CBC" => cbc::Decryptor::<aes::Aes128>::new_from_slices(&key, &iv)
@@ -583,8 +584,9 @@ fn pem_blocks(data: &[u8]) -> Vec<PemBlock> {
         }
         if in_headers {
             if let Some(colon) = line.iter().position(|b| *b == b':') {
-                let name = String::from_utf8_lossy(&line[..colon]).trim().to_string();
-                let value = String::from_utf8_lossy(&line[colon + 1..])
+                let (name, value) = line.split_at(colon);
+                let name = String::from_utf8_lossy(name).trim().to_string();
+                let value = String::from_utf8_lossy(value.get(1..).unwrap_or_default())
                     .trim()
                     .to_string();
                 block.headers.push((name, value));
