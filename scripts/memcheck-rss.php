@@ -94,6 +94,18 @@ final class RssPhase
     }
 }
 
+/** Tokens 1..$n for sendMany(), sampling RSS as they are taken (nothing is held in PHP). */
+function tokens(int $n, RssPhase $phase): Generator
+{
+    for ($i = 1; $i <= $n; $i++) {
+        yield sprintf('%064x', $i);
+        // Back here when sendMany() asks for the next token: $i are sent.
+        if ($i % 1000 === 0) {
+            $phase->sample($i);
+        }
+    }
+}
+
 $sb = apns_sandbox_start(['sink' => true]);
 $options = apns_options($sb, ['timeout' => 30]);
 $ok = true;
@@ -112,15 +124,7 @@ $ok = $phase->verdict($allowedKb) && $ok;
 // (b) notifications: one sendMany() over a generator (nothing is held in PHP);
 // the generator samples RSS as it goes, while the engine's window is in use.
 $phase = new RssPhase('notifications (sendMany from a generator)', $notifications);
-$tokens = (function () use ($notifications, $phase): Generator {
-    for ($i = 1; $i <= $notifications; $i++) {
-        yield sprintf('%064x', $i);
-        // Back here when sendMany() asks for the next token: $i are sent.
-        if ($i % 1000 === 0) {
-            $phase->sample($i);
-        }
-    }
-})();
+$tokens = tokens($notifications, $phase);
 $c = new ApnsConnection($sb['binary'], $options);
 $result = $c->sendMany($tokens, ['aps' => ['alert' => 'memcheck', 'badge' => 1]]);
 $phase->sample($notifications);
@@ -145,14 +149,7 @@ for ($i = 5000; $i <= $notifications; $i += 10000) {
 $sb = apns_sandbox_start(['--invalid-tokens', apns_invalid_tokens_file($invalid)]);
 $options = apns_options($sb, ['timeout' => 30]);
 $phase = new RssPhase('notifications with 1 in 10,000 rejected', $notifications);
-$tokens = (function () use ($notifications, $phase): Generator {
-    for ($i = 1; $i <= $notifications; $i++) {
-        yield sprintf('%064x', $i);
-        if ($i % 1000 === 0) {
-            $phase->sample($i);
-        }
-    }
-})();
+$tokens = tokens($notifications, $phase);
 $c = new ApnsConnection($sb['binary'], $options);
 $result = $c->sendMany($tokens, ['aps' => ['alert' => 'memcheck', 'badge' => 1]]);
 $phase->sample($notifications);
