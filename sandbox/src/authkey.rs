@@ -5,9 +5,11 @@
 //! The key id and team id are fixed ([`KEY_ID`], [`TEAM_ID`]): tests and the
 //! demo pass them with the `.p8` file, as users pass Apple's.
 
+use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Mutex;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -25,6 +27,8 @@ pub const KEY_ID: &str = "ABC123DEFG";
 pub const TEAM_ID: &str = "DEF123GHIJ";
 /// Apple refuses tokens older than an hour.
 pub const MAX_AGE: u64 = 3600;
+/// At most this many verified tokens are remembered (the map is emptied when full).
+const MAX_CACHED: usize = 256;
 
 /// SubjectPublicKeyInfo prefix of an uncompressed P-256 point (id-ecPublicKey, prime256v1).
 const SPKI_P256_PREFIX: [u8; 26] = [
@@ -81,8 +85,15 @@ fn write_file(path: &Path, text: &str, secret: bool) -> Result<(), String> {
 }
 
 /// Checks provider tokens against the public key of `auth-key.p8`.
+///
+/// A token that passed every check is remembered (token text → `iat`), so that
+/// the next request carrying it skips the base64/JSON parsing and the ECDSA
+/// verification (~75 µs): clients send the same token on every request for up
+/// to an hour. Its age is checked again on every use, so a remembered token
+/// still becomes `ExpiredProviderToken`. Refused tokens are never remembered.
 pub struct Verifier {
     public_key: Vec<u8>,
+    verified: Mutex<HashMap<Box<str>, u64>>,
 }
 
 impl Verifier {
@@ -103,11 +114,38 @@ impl Verifier {
         .map_err(|e| format!("{}: not an EC P-256 key: {e}", path.display()))?;
         Ok(Some(Verifier {
             public_key: pair.public_key().as_ref().to_vec(),
+            verified: Mutex::new(HashMap::new()),
         }))
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, u64>> {
+        self.verified.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Apple's checks, in Apple's order; `Ok` is the token's `iat`, `Err` the 403 reason.
     pub fn check(&self, jwt: &str, now: u64) -> Result<u64, &'static str> {
+        let cached = self.cache().get(jwt).copied();
+        if let Some(iat) = cached {
+            return Self::check_age(iat, now);
+        }
+        let iat = self.verify(jwt, now)?;
+        let mut cache = self.cache();
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        cache.insert(jwt.into(), iat);
+        Ok(iat)
+    }
+
+    fn check_age(iat: u64, now: u64) -> Result<u64, &'static str> {
+        if now.saturating_sub(iat) > MAX_AGE {
+            return Err("ExpiredProviderToken");
+        }
+        Ok(iat)
+    }
+
+    /// [`Verifier::check`] without the cache.
+    fn verify(&self, jwt: &str, now: u64) -> Result<u64, &'static str> {
         const INVALID: &str = "InvalidProviderToken";
         let mut parts = jwt.split('.');
         let (Some(h), Some(c), Some(s), None) =
@@ -130,10 +168,7 @@ impl Verifier {
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &self.public_key)
             .verify(signed.as_bytes(), &signature)
             .map_err(|_| INVALID)?;
-        if now.saturating_sub(iat) > MAX_AGE {
-            return Err("ExpiredProviderToken");
-        }
-        Ok(iat)
+        Self::check_age(iat, now)
     }
 }
 
@@ -181,6 +216,30 @@ mod tests {
         let other = SigningKey::from_pkcs8_der(der.as_ref(), "other").unwrap();
         let forged = mint(&other, KEY_ID, TEAM_ID, now).unwrap();
         assert_eq!(v.check(&forged, now), Err("InvalidProviderToken"));
+        assert_eq!(v.check(&forged, now), Err("InvalidProviderToken"));
+
+        // Remembered tokens: the same answers, and their age still counts.
+        let good = mint(&key, KEY_ID, TEAM_ID, now).unwrap();
+        assert_eq!(v.check(&good, now), Ok(now));
+        assert!(v.cache().contains_key(good.as_str()));
+        assert_eq!(v.check(&good, now + MAX_AGE), Ok(now));
+        assert_eq!(
+            v.check(&good, now + MAX_AGE + 1),
+            Err("ExpiredProviderToken")
+        );
+        assert!(!v.cache().contains_key(forged.as_str()));
+        // A remembered token with one signature byte changed is not taken for it.
+        let mut tampered = good.clone().into_bytes();
+        let last = tampered.len() - 2;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).unwrap();
+        assert_eq!(v.check(&tampered, now), Err("InvalidProviderToken"));
+        // Bounded: never more than MAX_CACHED tokens remembered.
+        for i in 0..(MAX_CACHED as u64 + 10) {
+            let jwt = mint(&key, KEY_ID, TEAM_ID, now - i).unwrap();
+            assert_eq!(v.check(&jwt, now), Ok(now - i));
+            assert!(v.cache().len() <= MAX_CACHED);
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -22,6 +22,15 @@ use time::{Duration, OffsetDateTime};
 
 /// The names the server certificates are valid for.
 const SERVER_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+/// The only name `otherhost-server.pem` is valid for.
+const OTHER_HOST: &str = "gateway.example.net";
+
+/// Whether a leaf's validity ended yesterday (`expired-server.pem`).
+#[derive(Clone, Copy, PartialEq)]
+enum Expired {
+    Yes,
+    No,
+}
 
 /// A certificate authority: the parameters it signs with and its key.
 struct Authority {
@@ -63,8 +72,25 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         KeyPair::generate(),
     )?;
     let other_server = leaf(&other_ca, "localhost", Role::Server, KeyPair::generate())?;
+    // For the hostile-gateway tests: trusted CA, but expired / for another name.
+    let expired = leaf_with(
+        &ca,
+        "localhost (expired)",
+        Role::Server,
+        KeyPair::generate(),
+        &SERVER_NAMES,
+        Expired::Yes,
+    )?;
+    let otherhost = leaf_with(
+        &ca,
+        OTHER_HOST,
+        Role::Server,
+        KeyPair::generate(),
+        &[OTHER_HOST],
+        Expired::No,
+    )?;
 
-    let files: [(&str, String, bool); 12] = [
+    let files: [(&str, String, bool); 16] = [
         ("ca.pem", ca.cert_pem.clone(), false),
         ("ca-key.pem", ca.key_pem.clone(), true),
         ("server.pem", server.cert_pem.clone(), false),
@@ -77,6 +103,10 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         ("other-client.pem", combined(&other_client), true),
         ("other-server.pem", other_server.cert_pem.clone(), false),
         ("other-server-key.pem", other_server.key_pem.clone(), true),
+        ("expired-server.pem", expired.cert_pem.clone(), false),
+        ("expired-server-key.pem", expired.key_pem.clone(), true),
+        ("otherhost-server.pem", otherhost.cert_pem.clone(), false),
+        ("otherhost-server-key.pem", otherhost.key_pem.clone(), true),
     ];
     for (name, text, secret) in files {
         write_file(&dir.join(name), &text, secret)?;
@@ -138,11 +168,23 @@ fn leaf(
     role: Role,
     key: Result<KeyPair, rcgen::Error>,
 ) -> Result<Leaf, String> {
-    let key = key.map_err(|e| format!("cannot generate the key for {common_name:?}: {e}"))?;
-    let names: Vec<String> = match role {
-        Role::Server => SERVER_NAMES.iter().map(|s| s.to_string()).collect(),
-        Role::Client => Vec::new(),
+    let names: &[&str] = match role {
+        Role::Server => &SERVER_NAMES,
+        Role::Client => &[],
     };
+    leaf_with(ca, common_name, role, key, names, Expired::No)
+}
+
+fn leaf_with(
+    ca: &Authority,
+    common_name: &str,
+    role: Role,
+    key: Result<KeyPair, rcgen::Error>,
+    names: &[&str],
+    expired: Expired,
+) -> Result<Leaf, String> {
+    let key = key.map_err(|e| format!("cannot generate the key for {common_name:?}: {e}"))?;
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let mut params = CertificateParams::new(names)
         .map_err(|e| format!("bad certificate names for {common_name:?}: {e}"))?;
     params.distinguished_name = name(common_name);
@@ -158,6 +200,11 @@ fn leaf(
         Role::Client => ExtendedKeyUsagePurpose::ClientAuth,
     }];
     validity(&mut params);
+    if expired == Expired::Yes {
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::days(30);
+        params.not_after = now - Duration::days(1);
+    }
     let cert: Certificate = params
         .signed_by(&key, &ca.issuer)
         .map_err(|e| format!("cannot sign the certificate {common_name:?}: {e}"))?;

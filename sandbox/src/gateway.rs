@@ -22,6 +22,7 @@ use apns::protocol::Parsed;
 use rustls::ServerConfig;
 
 use crate::faults::{After, Faults, Throttle};
+use crate::hostile::{self, Mode};
 use crate::log::Log;
 use crate::stream::{self, Ending, Tls};
 
@@ -37,6 +38,8 @@ pub struct Gateway {
     rules: Rules,
     /// `--slow-read`: bytes per second per connection.
     slow_read: Option<u64>,
+    /// `--hostile MODE`: misbehave instead of serving (see [`crate::hostile`]).
+    hostile: Option<Mode>,
     connections: AtomicU64,
 }
 
@@ -69,8 +72,15 @@ impl Gateway {
             tls,
             rules,
             slow_read,
+            hostile: None,
             connections: AtomicU64::new(0),
         }
+    }
+
+    /// Makes every connection misbehave as `mode` says (`--hostile`).
+    pub fn with_hostile(mut self, mode: Option<Mode>) -> Gateway {
+        self.hostile = mode;
+        self
     }
 
     /// The shared log and accept count.
@@ -80,6 +90,9 @@ impl Gateway {
 
     /// Accepts connections forever, each on its own thread.
     pub fn serve(self: Arc<Self>, listener: TcpListener) {
+        if self.hostile == Some(Mode::StallHandshake) {
+            return hostile::serve_stalled(listener);
+        }
         let gateway = Arc::clone(&self);
         stream::serve_each(
             listener,
@@ -92,6 +105,9 @@ impl Gateway {
 
     /// One client, from handshake to close.
     fn connection(&self, conn: u64, mut tls: stream::Tls) {
+        if let Some(mode) = self.hostile {
+            return hostile::connection(mode, tls);
+        }
         match self.frames(conn, &mut tls) {
             Ok(Verdict::Reply(response)) => stream::close(tls, &response.encode(), Ending::Orderly),
             Ok(Verdict::Drop) => stream::close(tls, &[], Ending::Abrupt),

@@ -14,6 +14,7 @@
 //! - [`feedback`]: the feedback service and its tuple file.
 //! - [`log`]: the JSONL log and the global accept count.
 //! - [`faults`]: `--shutdown-every`, `--drop-every`, `--slow-read`.
+//! - [`hostile`]: `--hostile MODE`, a binary gateway that misbehaves on purpose.
 //! - [`http2`]: the HTTP/2 provider API (checks, faults, log lines).
 //! - [`authkey`]: `auth-key.p8` for token auth, and the JWT check.
 
@@ -27,6 +28,7 @@ mod certs;
 mod faults;
 mod feedback;
 mod gateway;
+mod hostile;
 mod http2;
 mod log;
 mod server;
@@ -49,6 +51,7 @@ usage:
       --port N  --feedback-port N  --ports-file FILE  --log FILE
       --invalid-tokens FILE  --feedback FILE  --shutdown-every N  --drop-every N
       --slow-read BPS  --server-cert NAME  --sink  --exit-after SECS
+      --hostile garbage|endless|unknown-id|stall-handshake|stall-record
       HTTP/2 provider API: --http2-port N  --unregistered FILE  --h2-status-every N:CODE
       --goaway-every N  --max-streams N  --h2-delay-ms N
   see docs/sandbox-cli.md for the details";
@@ -123,6 +126,7 @@ fn parse_serve(options: &mut Flags<'_>) -> Result<Options, String> {
         server_cert: "server".into(),
         sink: false,
         exit_after: None,
+        hostile: None,
         http2: Box::default(),
     };
     while let Some(flag) = options.next_flag()? {
@@ -155,6 +159,7 @@ fn parse_serve(options: &mut Flags<'_>) -> Result<Options, String> {
                 }
                 o.exit_after = Some(Duration::from_secs_f64(secs));
             }
+            "--hostile" => o.hostile = Some(hostile::Mode::parse(&options.value(&flag)?)?),
             "--http2-port" => o.http2.port = number(&flag, &options.value(&flag)?)?,
             "--unregistered" => o.http2.unregistered = Some(options.value(&flag)?.into()),
             "--h2-status-every" => {
@@ -261,7 +266,8 @@ mod tests {
         let got = parse(&args(
             "serve --certs d --port 2195 --feedback-port=2196 --ports-file p --log l \
              --invalid-tokens i --feedback f --shutdown-every 3 --drop-every 5 \
-             --slow-read 1000 --server-cert other-server --sink --exit-after 1.5",
+             --slow-read 1000 --server-cert other-server --sink --exit-after 1.5 \
+             --hostile stall-record",
         ));
         let want = Options {
             certs: "d".into(),
@@ -279,6 +285,7 @@ mod tests {
             server_cert: "other-server".into(),
             sink: true,
             exit_after: Some(Duration::from_millis(1500)),
+            hostile: Some(hostile::Mode::StallRecord),
             http2: Box::default(),
         };
         assert_eq!(got, Ok(Command::Serve(want)));
@@ -308,6 +315,7 @@ mod tests {
             ("serve --certs d --sink=yes", "takes no value"),
             ("serve --certs d --log", "--log needs a value"),
             ("serve --certs d --frobnicate", "unknown option"),
+            ("serve --certs d --hostile nice", "--hostile wants one of"),
             ("serve --certs d stray", "unexpected argument"),
         ] {
             let err = parse(&args(line)).unwrap_err();

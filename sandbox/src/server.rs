@@ -37,6 +37,8 @@ pub struct Options {
     pub server_cert: String,
     pub sink: bool,
     pub exit_after: Option<Duration>,
+    /// `--hostile MODE` (binary gateway only).
+    pub hostile: Option<crate::hostile::Mode>,
     /// The HTTP/2 provider API's options (boxed: `Options` travels in an enum).
     pub http2: Box<http2::Flags>,
 }
@@ -82,7 +84,9 @@ pub fn run(options: Options) -> Result<(), String> {
         invalid_tokens,
         sink: options.sink,
     };
-    let gateway = Arc::new(Gateway::new(Arc::clone(&config), rules, options.slow_read));
+    let gateway = Arc::new(
+        Gateway::new(Arc::clone(&config), rules, options.slow_read).with_hostile(options.hostile),
+    );
     let service = Arc::new(Feedback::new(config, pending));
 
     let mut signals = Signals::new([SIGTERM, SIGINT])

@@ -31,6 +31,10 @@ fn certs_writes_every_listed_file_and_the_pem_parses() {
         ("other-client.pem", 1, true),
         ("other-server.pem", 1, false),
         ("other-server-key.pem", 0, true),
+        ("expired-server.pem", 1, false),
+        ("expired-server-key.pem", 0, true),
+        ("otherhost-server.pem", 1, false),
+        ("otherhost-server-key.pem", 0, true),
         ("auth-key.p8", 0, true),
         ("auth-key.pub.pem", 0, false),
     ];

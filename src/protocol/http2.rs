@@ -11,6 +11,8 @@
 
 use std::fmt;
 
+use bytes::Bytes;
+
 use crate::error::{Error, Result};
 use crate::protocol::{payload, token};
 
@@ -140,8 +142,55 @@ pub struct Request {
     pub collapse_id: Option<String>,
     /// Lowercase UUID.
     pub apns_id: String,
-    /// The JSON payload.
-    pub payload: Vec<u8>,
+    /// The JSON payload (shared with the other requests of the same payload).
+    pub payload: Bytes,
+}
+
+/// The last payload that passed [`payload::validate`], so that a batch of
+/// notifications with the same payload parses its JSON once and shares one copy
+/// of it. Only valid payloads are kept.
+#[derive(Debug, Default)]
+pub struct PayloadCache {
+    /// The payload and the limit it was checked against.
+    last: Option<(Bytes, usize)>,
+}
+
+impl PayloadCache {
+    /// Validates `payload` against `limit` (unless it is the last valid one, for
+    /// the same limit) and returns it as shared bytes.
+    fn check(&mut self, payload: &[u8], push_type: PushType) -> Result<Bytes> {
+        let limit = push_type.max_payload();
+        if let Some((last, checked)) = &self.last {
+            if *checked == limit && last.as_ref() == payload {
+                return Ok(last.clone());
+            }
+        }
+        payload::validate(payload, limit).map_err(|e| match e {
+            Error::InvalidPayload(m) if push_type == PushType::Voip => {
+                Error::InvalidPayload(format!("{m} (VoIP notifications)"))
+            }
+            other => other,
+        })?;
+        let shared = Bytes::copy_from_slice(payload);
+        self.last = Some((shared.clone(), limit));
+        Ok(shared)
+    }
+}
+
+/// The lowercase hex spelling of a device token as given: the fast path for the
+/// common spelling (an even number of hex digits, nothing else), the same text
+/// as decoding and re-encoding it; [`token::parse_hex`] (and its messages) for
+/// anything else.
+fn token_text(device_token: &[u8]) -> Result<String> {
+    let plain = !device_token.is_empty()
+        && device_token.len() % 2 == 0
+        && device_token.iter().all(u8::is_ascii_hexdigit);
+    if plain {
+        // ASCII hex digits only: always UTF-8.
+        return String::from_utf8(device_token.to_ascii_lowercase())
+            .map_err(|e| Error::Internal(format!("hex digits are not text: {e}")));
+    }
+    Ok(token::to_hex(&token::parse_hex(device_token, None)?))
 }
 
 /// Validates one notification and builds its request. `new_apns_id` is called
@@ -156,7 +205,29 @@ pub fn build(
     topic_required: bool,
     new_apns_id: impl FnOnce() -> String,
 ) -> Result<Request> {
-    let token = token::to_hex(&token::parse_hex(device_token, None)?);
+    build_cached(
+        device_token,
+        payload,
+        opts,
+        default_topic,
+        topic_required,
+        new_apns_id,
+        &mut PayloadCache::default(),
+    )
+}
+
+/// [`build`], with the payload check remembered in `payloads` (the sender keeps
+/// one for all its notifications).
+pub fn build_cached(
+    device_token: &[u8],
+    payload: &[u8],
+    opts: &SendOptions<'_>,
+    default_topic: Option<&str>,
+    topic_required: bool,
+    new_apns_id: impl FnOnce() -> String,
+    payloads: &mut PayloadCache,
+) -> Result<Request> {
+    let token = token_text(device_token)?;
     let push_type = match opts.push_type {
         Some(text) => PushType::parse(text)?,
         None => PushType::Alert,
@@ -202,15 +273,12 @@ pub fn build(
         Some(id) => parse_apns_id(id)?,
         None => new_apns_id(),
     };
-    let limit = push_type.max_payload();
-    payload::validate(payload, limit).map_err(|e| match e {
-        Error::InvalidPayload(m) if push_type == PushType::Voip => {
-            Error::InvalidPayload(format!("{m} (VoIP notifications)"))
-        }
-        other => other,
-    })?;
+    let payload = payloads.check(payload, push_type)?;
+    let mut path = String::with_capacity(10 + token.len());
+    path.push_str("/3/device/");
+    path.push_str(&token);
     Ok(Request {
-        path: format!("/3/device/{token}"),
+        path,
         token,
         topic,
         push_type,
@@ -218,7 +286,7 @@ pub fn build(
         expiration: opts.expiration,
         collapse_id,
         apns_id,
-        payload: payload.to_vec(),
+        payload,
     })
 }
 

@@ -142,6 +142,9 @@ pub struct Sender<C: Connector> {
     failures_in_row: u32,
     /// Why the last connection ended or could not be made, for messages.
     last_cause: String,
+    /// Since when the gateway has been in the middle of a TLS record while
+    /// `flush` waited for silence.
+    partial_since: Option<Instant>,
     /// After giving up: no new connection is tried before this instant, and
     /// `send` fails at once, so a loop over many tokens does not wait `timeout` each.
     retry_at: Option<Instant>,
@@ -174,6 +177,7 @@ impl<C: Connector> Sender<C> {
             failures_in_row: 0,
             last_cause: String::new(),
             retry_at: None,
+            partial_since: None,
         })
     }
 
@@ -397,6 +401,21 @@ impl<C: Connector> Sender<C> {
                 if !self.drive(Goal::Quiet(until), deadline)? {
                     return Err(self.flush_timeout());
                 }
+                let partial = self.link.as_ref().is_some_and(Link::input_pending);
+                if self.generation == generation && partial {
+                    // Part of a record arrived and the rest is late: it may be an
+                    // error response, so this is no silence. A gateway that stays
+                    // mid-record for `timeout` is treated as gone.
+                    let since = *self.partial_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= self.options.timeout {
+                        self.lose_connection(format!(
+                            "the gateway stopped in the middle of a TLS record for {} s",
+                            self.options.timeout.as_secs_f64()
+                        ));
+                    }
+                    continue;
+                }
+                self.partial_since = None;
                 if self.generation == generation && self.link.is_some() {
                     self.window.settle_all();
                     self.progress();
@@ -696,6 +715,11 @@ impl<C: Connector> Sender<C> {
                 std::thread::sleep(wake.saturating_duration_since(now));
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     return Ok(());
+                }
+                if Instant::now() >= give_up_at {
+                    // No time is left for another attempt: give up with the cause
+                    // already known rather than a zero-second connect's timeout.
+                    return Err(self.give_up());
                 }
             }
             let connect_by =

@@ -54,7 +54,9 @@ use tokio::task::{Id, JoinError, JoinSet};
 
 use super::{Failure, Stats};
 use crate::error::{Error, Result};
-use crate::protocol::http2::{self as wire, Disposition, Request, Response, SendOptions};
+use crate::protocol::http2::{
+    self as wire, Disposition, PayloadCache, Request, Response, SendOptions,
+};
 use crate::protocol::jwt::{SigningKey, TokenCache};
 use crate::transport::endpoint::Endpoint;
 use crate::transport::tls::{client_config, TlsOptions};
@@ -153,8 +155,8 @@ pub struct Http2Notification<'a> {
 /// A notification not yet settled.
 struct Item {
     identifier: u32,
+    /// Its payload is the request body.
     request: Request,
-    body: Bytes,
     /// Retries after 429/5xx.
     retries: u32,
     /// Streams that ended without a response.
@@ -208,8 +210,6 @@ pub struct Http2Sender {
     endpoint: Endpoint,
     server_name: ServerName<'static>,
     tls: Arc<ClientConfig>,
-    /// `:authority` of the requests.
-    authority: String,
     auth: Auth,
     default_topic: Option<String>,
     options: Options,
@@ -236,6 +236,12 @@ pub struct Http2Sender {
     last_cause: String,
     last_pump: Option<Instant>,
     last_apns_id: String,
+    /// The last valid payload, checked once and shared by the requests carrying it.
+    payloads: PayloadCache,
+    /// Random bytes for `apns-id`s.
+    ids: ApnsIds,
+    /// Request parts that are the same on every request.
+    heads: Heads,
 }
 
 impl fmt::Debug for Http2Sender {
@@ -288,12 +294,12 @@ impl Http2Sender {
             .build()
             .map_err(|e| Error::Internal(format!("cannot start the I/O runtime: {e}")))?;
         let default_topic = default_topic.filter(|t| !t.trim().is_empty());
+        let heads = Heads::new(&authority)?;
         let mut sender = Http2Sender {
             rt: Arc::new(rt),
             endpoint,
             server_name,
             tls,
-            authority,
             auth,
             default_topic,
             options,
@@ -315,6 +321,9 @@ impl Http2Sender {
             last_cause: String::new(),
             last_pump: None,
             last_apns_id: String::new(),
+            payloads: PayloadCache::default(),
+            ids: ApnsIds::default(),
+            heads,
         };
         let rt = Arc::clone(&sender.rt);
         let conn = rt.block_on(sender.open())?;
@@ -328,13 +337,15 @@ impl Http2Sender {
     pub fn send(&mut self, n: &Http2Notification<'_>) -> Result<u32> {
         self.check_open()?;
         let token_auth = matches!(self.auth, Auth::Token { .. });
-        let request = wire::build(
+        let ids = &mut self.ids;
+        let request = wire::build_cached(
             n.token,
             n.payload,
             &n.options,
             self.default_topic.as_deref(),
             token_auth,
-            || uuid::Uuid::new_v4().to_string(),
+            || ids.next(),
+            &mut self.payloads,
         )?;
         let identifier = match n.identifier {
             Some(id) => id,
@@ -350,13 +361,11 @@ impl Http2Sender {
         self.last_apns_id.clone_from(&request.apns_id);
         let key = self.next_key;
         self.next_key += 1;
-        let body = Bytes::from(request.payload.clone());
         self.items.insert(
             key,
             Item {
                 identifier,
                 request,
-                body,
                 retries: 0,
                 transport_errors: 0,
                 token_refreshed: false,
@@ -760,17 +769,17 @@ impl Http2Sender {
             let Some(item) = self.items.get_mut(&key) else {
                 continue;
             };
-            let request = http_request(&self.authority, &item.request, jwt.as_deref())?;
+            let request = self.heads.request(&item.request, jwt.as_deref())?;
             item.writes += 1;
             if item.writes > 1 {
                 self.stats.resent += 1;
             }
-            self.stats.bytes += (item.body.len() + item.request.path.len() + 160) as u64;
+            self.stats.bytes += (item.request.payload.len() + item.request.path.len() + 160) as u64;
             let generation = conn.generation;
             let task = exchange(
                 conn.send.clone(),
                 request,
-                item.body.clone(),
+                item.request.payload.clone(),
                 key,
                 generation,
                 jwt.clone(),
@@ -993,26 +1002,142 @@ impl Drop for Http2Sender {
     }
 }
 
-/// The request head for one attempt.
-fn http_request(authority: &str, r: &Request, jwt: Option<&str>) -> Result<http::Request<()>> {
-    let bad = |e: &dyn fmt::Display| Error::InvalidOption(format!("cannot build the request: {e}"));
-    let uri = http::Uri::builder()
-        .scheme("https")
-        .authority(authority)
-        .path_and_query(r.path.as_str())
-        .build()
-        .map_err(|e| bad(&e))?;
-    let mut request = http::Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .body(())
-        .map_err(|e| bad(&e))?;
-    let headers = request.headers_mut();
-    for (name, value) in r.headers(jwt) {
-        let value = HeaderValue::from_str(&value).map_err(|e| bad(&e))?;
-        headers.insert(HeaderName::from_static(name), value);
+/// `apns-id`s: v4 UUIDs from the system's random source (as `Uuid::new_v4`),
+/// read [`ApnsIds::BATCH`] bytes at a time instead of one `getrandom` call each.
+#[derive(Default)]
+struct ApnsIds {
+    random: Vec<u8>,
+    used: usize,
+}
+
+impl ApnsIds {
+    /// 64 ids.
+    const BATCH: usize = 1024;
+
+    fn next(&mut self) -> String {
+        if self.used + 16 > self.random.len() {
+            self.random.resize(Self::BATCH, 0);
+            self.used = 0;
+            let rng = ring::rand::SystemRandom::new();
+            if ring::rand::SecureRandom::fill(&rng, &mut self.random).is_err() {
+                self.random.clear();
+                return uuid::Uuid::new_v4().to_string();
+            }
+        }
+        let mut bytes = [0u8; 16];
+        if let Some(chunk) = self.random.get(self.used..self.used + 16) {
+            bytes.copy_from_slice(chunk);
+        }
+        self.used += 16;
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .hyphenated()
+            .encode_lower(&mut text)
+            .to_string()
     }
-    Ok(request)
+}
+
+/// What every request head shares, built once: the authority, the header names,
+/// and the last `authorization` and `apns-topic` values (the same on almost
+/// every request), so that a request clones them instead of parsing and copying
+/// them again. The headers are those of [`Request::headers`], in its order.
+struct Heads {
+    authority: http::uri::Authority,
+    authorization: HeaderName,
+    topic: HeaderName,
+    push_type: HeaderName,
+    priority: HeaderName,
+    expiration: HeaderName,
+    collapse_id: HeaderName,
+    apns_id: HeaderName,
+    /// The provider token and its `authorization` value.
+    bearer: Option<(Box<str>, HeaderValue)>,
+    /// The last topic and its value.
+    last_topic: Option<(Box<str>, HeaderValue)>,
+}
+
+fn bad_request(e: &dyn fmt::Display) -> Error {
+    Error::InvalidOption(format!("cannot build the request: {e}"))
+}
+
+impl Heads {
+    fn new(authority: &str) -> Result<Heads> {
+        Ok(Heads {
+            authority: authority
+                .parse()
+                .map_err(|e: http::uri::InvalidUri| bad_request(&e))?,
+            authorization: http::header::AUTHORIZATION,
+            topic: HeaderName::from_static("apns-topic"),
+            push_type: HeaderName::from_static("apns-push-type"),
+            priority: HeaderName::from_static("apns-priority"),
+            expiration: HeaderName::from_static("apns-expiration"),
+            collapse_id: HeaderName::from_static("apns-collapse-id"),
+            apns_id: HeaderName::from_static("apns-id"),
+            bearer: None,
+            last_topic: None,
+        })
+    }
+
+    /// The request head for one attempt.
+    fn request(&mut self, r: &Request, jwt: Option<&str>) -> Result<http::Request<()>> {
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(http::uri::Scheme::HTTPS);
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query =
+            Some(http::uri::PathAndQuery::try_from(r.path.as_str()).map_err(|e| bad_request(&e))?);
+        let uri = http::Uri::from_parts(parts).map_err(|e| bad_request(&e))?;
+        let mut request = http::Request::new(());
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = uri;
+        let headers = request.headers_mut();
+        headers.reserve(7);
+        if let Some(jwt) = jwt {
+            let value = match &self.bearer {
+                Some((last, value)) if **last == *jwt => value.clone(),
+                _ => {
+                    let value =
+                        HeaderValue::from_maybe_shared(Bytes::from(format!("bearer {jwt}")))
+                            .map_err(|e| bad_request(&e))?;
+                    self.bearer = Some((jwt.into(), value.clone()));
+                    value
+                }
+            };
+            headers.insert(self.authorization.clone(), value);
+        }
+        if let Some(topic) = &r.topic {
+            let value = match &self.last_topic {
+                Some((last, value)) if **last == **topic => value.clone(),
+                _ => {
+                    let value = HeaderValue::from_maybe_shared(Bytes::from(topic.clone()))
+                        .map_err(|e| bad_request(&e))?;
+                    self.last_topic = Some((topic.as_str().into(), value.clone()));
+                    value
+                }
+            };
+            headers.insert(self.topic.clone(), value);
+        }
+        headers.insert(
+            self.push_type.clone(),
+            HeaderValue::from_static(r.push_type.as_str()),
+        );
+        let priority = match r.priority {
+            5 => HeaderValue::from_static("5"),
+            10 => HeaderValue::from_static("10"),
+            p => HeaderValue::from(u16::from(p)),
+        };
+        headers.insert(self.priority.clone(), priority);
+        if let Some(exp) = r.expiration {
+            headers.insert(self.expiration.clone(), HeaderValue::from(exp));
+        }
+        if let Some(c) = &r.collapse_id {
+            let value = HeaderValue::from_str(c).map_err(|e| bad_request(&e))?;
+            headers.insert(self.collapse_id.clone(), value);
+        }
+        let id = HeaderValue::from_str(&r.apns_id).map_err(|e| bad_request(&e))?;
+        headers.insert(self.apns_id.clone(), id);
+        Ok(request)
+    }
 }
 
 /// One stream: request, body, response, response body.
@@ -1084,7 +1209,10 @@ mod tests {
             || "00000000-0000-4000-8000-000000000001".into(),
         )
         .unwrap();
-        let req = http_request("api.push.apple.com", &r, Some("a.b.c")).unwrap();
+        let req = Heads::new("api.push.apple.com")
+            .unwrap()
+            .request(&r, Some("a.b.c"))
+            .unwrap();
         assert_eq!(req.method(), Method::POST);
         assert_eq!(
             req.uri().to_string(),
@@ -1095,6 +1223,72 @@ mod tests {
         assert_eq!(h["apns-topic"], "com.example.app.voip");
         assert_eq!(h["apns-push-type"], "voip");
         assert_eq!(h["apns-id"], "00000000-0000-4000-8000-000000000001");
+    }
+
+    #[test]
+    fn request_heads_are_the_requests_headers() {
+        let mut heads = Heads::new("127.0.0.1:2197").unwrap();
+        let options = [
+            SendOptions::default(),
+            SendOptions {
+                push_type: Some("background"),
+                expiration: Some(1_700_000_000),
+                collapse_id: Some("group-1"),
+                apns_id: Some("123E4567-E89B-12D3-A456-4266554400A0"),
+                ..Default::default()
+            },
+            SendOptions {
+                topic: Some("com.other.app"),
+                push_type: Some("voip"),
+                priority: Some(5),
+                ..Default::default()
+            },
+            SendOptions::default(),
+        ];
+        let mut ids = ApnsIds::default();
+        for (i, opts) in options.iter().enumerate() {
+            for jwt in [Some("a.b.c"), Some("d.e.f"), None] {
+                let r = wire::build(
+                    b"<A1B2 c3d4>",
+                    br#"{"aps":{}}"#,
+                    opts,
+                    Some("com.example.app"),
+                    false,
+                    || ids.next(),
+                )
+                .unwrap();
+                let req = heads.request(&r, jwt).unwrap();
+                assert_eq!(req.method(), Method::POST);
+                assert_eq!(
+                    req.uri().to_string(),
+                    "https://127.0.0.1:2197/3/device/a1b2c3d4"
+                );
+                let got: Vec<(String, String)> = req
+                    .headers()
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
+                    .collect();
+                let want: Vec<(String, String)> = r
+                    .headers(jwt)
+                    .into_iter()
+                    .map(|(n, v)| (n.to_string(), v))
+                    .collect();
+                assert_eq!(got, want, "options #{i}, {jwt:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn apns_ids_are_distinct_v4_uuids() {
+        let mut ids = ApnsIds::default();
+        let all: std::collections::HashSet<String> = (0..1000).map(|_| ids.next()).collect();
+        assert_eq!(all.len(), 1000);
+        for id in &all {
+            assert_eq!(wire::parse_apns_id(id).unwrap(), *id);
+            let parsed = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(parsed.get_version_num(), 4, "{id}");
+            assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122, "{id}");
+        }
     }
 
     #[test]

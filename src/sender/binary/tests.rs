@@ -23,6 +23,8 @@ struct Script {
     stutter: bool,
     /// Connections after this many are refused.
     refuse_after: Option<u32>,
+    /// The first connection's gateway sends half a TLS record and goes silent.
+    stall_mid_record: bool,
 }
 
 #[derive(Default)]
@@ -135,6 +137,9 @@ impl Link for FakeLink {
             *b = self.out.pop_front().unwrap();
         }
         Ok(n)
+    }
+    fn input_pending(&self) -> bool {
+        self.conn == 1 && self.gw.borrow().script.stall_mid_record
     }
     fn wait(&mut self, interest: Interest, deadline: Instant) -> io::Result<bool> {
         if !self.out.is_empty() || self.closed || interest != Interest::Read {
@@ -421,6 +426,7 @@ fn everything_combined() {
         take: 333,
         stutter: true,
         refuse_after: None,
+        stall_mid_record: false,
     };
     let (mut s, gw) = sender(script, options());
     let tokens = batch(4000, Some(100));
@@ -601,4 +607,29 @@ fn a_kept_connection_reports_nothing_of_its_previous_owner() {
     let all: Vec<_> = first.iter().chain(&second).copied().collect();
     assert_eq!(audit(&gw, &all, &invalid), (0, 0));
     assert_eq!(s.stats().failed, 1);
+}
+
+#[test]
+fn half_a_record_is_not_silence() {
+    // A small batch is settled by a quiet grace period, but not while the gateway
+    // is in the middle of a TLS record (an error response may be in it): after
+    // `timeout` the connection is taken for dead and the batch is confirmed anew.
+    let (mut s, gw) = sender(
+        Script {
+            stall_mid_record: true,
+            ..Script::default()
+        },
+        options(),
+    );
+    let tokens = batch(20, None);
+    send_all(&mut s, &tokens);
+    let started = Instant::now();
+    assert_eq!(s.flush(None).unwrap(), vec![]);
+    assert!(
+        started.elapsed() >= options().timeout,
+        "settled while a record was half read"
+    );
+    assert!(gw.borrow().connections >= 2);
+    let (missing, _) = audit(&gw, &tokens, &HashSet::new());
+    assert_eq!(missing, 0);
 }
