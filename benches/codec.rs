@@ -13,7 +13,8 @@
 //! `token/lut_into_array` is not the crate's code: it is the decoder proposed for
 //! `protocol::token::parse_hex`'s fast path (a 64-digit token without separators
 //! decoded by a table into a stack array), measured here next to the current one.
-
+// A benchmark, not shipped code: plain indexing keeps its loops readable.
+#![allow(clippy::indexing_slicing)]
 // A benchmark binary, not library code: the crate's deny-unwrap lints do not apply.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

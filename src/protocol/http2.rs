@@ -387,7 +387,8 @@ impl Response {
                     });
                 }
                 Err(_) => {
-                    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+                    let text =
+                        String::from_utf8_lossy(body.get(..body.len().min(200)).unwrap_or(body));
                     reason = text.trim().to_string();
                 }
             }
