@@ -238,7 +238,8 @@ final class ApnsConnection
      * not stop the batch: it is reported in `failed` with status 2 (Missing device
      * token), 8 (Invalid token) or 5 (Invalid token size) and a reason naming its
      * 0-based position, like "Invalid token size (token #41: device token is 16
-     * bytes …)"; nothing is written for it.
+     * bytes …)"; nothing is written for it. Over HTTP/2 (any token length) such a
+     * token is reported with status 400 and reason "BadDeviceToken (token #41: …)".
      *
      * Options: those of send(), and
      * - `identifier` (int): notification #i gets identifier + i (mod 2^32), so
