@@ -31,11 +31,7 @@ use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::RecvStream;
 use http::{HeaderMap, Method, StatusCode};
-use rustls::crypto::ring;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig};
+use rustls::ServerConfig;
 
 use crate::authkey::Verifier;
 use crate::gateway::Gateway;
@@ -112,42 +108,7 @@ pub fn bind(port: u16) -> Result<TcpListener, String> {
 /// The TLS configuration: DIR/NAME.pem, ALPN h2, client certificates optional
 /// (token auth has none) but, when given, chained to DIR/ca.pem.
 pub fn server_config(dir: &Path, server_cert: &str) -> Result<Arc<ServerConfig>, String> {
-    let provider = Arc::new(ring::default_provider());
-    let ca_path = dir.join("ca.pem");
-    let mut roots = RootCertStore::empty();
-    for cert in read_certs(&ca_path)? {
-        roots
-            .add(cert)
-            .map_err(|e| format!("{}: not a usable CA certificate: {e}", ca_path.display()))?;
-    }
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .allow_unauthenticated()
-        .build()
-        .map_err(|e| format!("cannot build the client certificate verifier: {e}"))?;
-    let cert_path = dir.join(format!("{server_cert}.pem"));
-    let key_path = dir.join(format!("{server_cert}-key.pem"));
-    let chain = read_certs(&cert_path)?;
-    let key = PrivateKeyDer::from_pem_file(&key_path)
-        .map_err(|e| format!("{}: no usable private key: {e}", key_path.display()))?;
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("cannot choose TLS versions: {e}"))?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(chain, key)
-        .map_err(|e| format!("{}: unusable server certificate: {e}", cert_path.display()))?;
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    Ok(Arc::new(config))
-}
-
-fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{}: bad PEM: {e}", path.display()))?;
-    if certs.is_empty() {
-        return Err(format!("{}: no certificate in the file", path.display()));
-    }
-    Ok(certs)
+    crate::tls::server_config(dir, server_cert, crate::tls::ClientAuth::Optional, &[b"h2"])
 }
 
 /// Reads `--unregistered FILE`: lines `HEX` or `TIMESTAMP_MS HEX` (spaces inside

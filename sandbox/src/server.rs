@@ -46,7 +46,12 @@ pub struct Options {
 /// Starts both services; returns only on a start-up error (the process exits on
 /// a signal or at `--exit-after`).
 pub fn run(options: Options) -> Result<(), String> {
-    let config = tls::server_config(&options.certs, &options.server_cert)?;
+    let config = tls::server_config(
+        &options.certs,
+        &options.server_cert,
+        tls::ClientAuth::Required,
+        &[],
+    )?;
     let invalid_tokens = match &options.invalid_tokens {
         Some(path) => gateway::load_invalid_tokens(path)?,
         None => Default::default(),

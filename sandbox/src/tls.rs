@@ -14,10 +14,25 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 
-/// Builds the configuration both services share.
+/// Whether a client must present a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// The binary gateway and the feedback service: always, chained to ca.pem.
+    Required,
+    /// HTTP/2: token auth has none; a certificate, when given, must chain to ca.pem.
+    Optional,
+}
+
+/// Builds a service's TLS configuration.
 ///
-/// `server_cert` is the file stem: `server` reads `server.pem` and `server-key.pem`.
-pub fn server_config(dir: &Path, server_cert: &str) -> Result<Arc<ServerConfig>, String> {
+/// `server_cert` is the file stem: `server` reads `server.pem` and `server-key.pem`;
+/// `alpn` lists the protocols offered (none for the binary services, `h2` for HTTP/2).
+pub fn server_config(
+    dir: &Path,
+    server_cert: &str,
+    client_auth: ClientAuth,
+    alpn: &[&[u8]],
+) -> Result<Arc<ServerConfig>, String> {
     let provider = Arc::new(ring::default_provider());
 
     let ca_path = dir.join("ca.pem");
@@ -27,7 +42,12 @@ pub fn server_config(dir: &Path, server_cert: &str) -> Result<Arc<ServerConfig>,
             .add(cert)
             .map_err(|e| format!("{}: not a usable CA certificate: {e}", ca_path.display()))?;
     }
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+    let mut verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+    if client_auth == ClientAuth::Optional {
+        verifier = verifier.allow_unauthenticated();
+    }
+    let verifier = verifier
         .build()
         .map_err(|e| format!("cannot build the client certificate verifier: {e}"))?;
 
@@ -37,7 +57,7 @@ pub fn server_config(dir: &Path, server_cert: &str) -> Result<Arc<ServerConfig>,
     let key = PrivateKeyDer::from_pem_file(&key_path)
         .map_err(|e| format!("{}: no usable private key: {e}", key_path.display()))?;
 
-    let config = ServerConfig::builder_with_provider(provider)
+    let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("cannot choose TLS versions: {e}"))?
         .with_client_cert_verifier(verifier)
@@ -49,6 +69,7 @@ pub fn server_config(dir: &Path, server_cert: &str) -> Result<Arc<ServerConfig>,
                 key_path.display()
             )
         })?;
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
 }
 
