@@ -6,12 +6,10 @@
 //! demo pass them with the `.p8` file, as users pass Apple's.
 
 use std::collections::HashMap;
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ring::rand::SystemRandom;
 use ring::signature::{
@@ -45,12 +43,12 @@ pub fn write(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("the generated auth key is unusable: {e}"))?;
     let mut spki = SPKI_P256_PREFIX.to_vec();
     spki.extend_from_slice(pair.public_key().as_ref());
-    write_file(
+    crate::certs::write_file(
         &dir.join("auth-key.p8"),
         &pem("PRIVATE KEY", pkcs8.as_ref()),
         true,
     )?;
-    write_file(
+    crate::certs::write_file(
         &dir.join("auth-key.pub.pem"),
         &pem("PUBLIC KEY", &spki),
         false,
@@ -58,30 +56,8 @@ pub fn write(dir: &Path) -> Result<(), String> {
 }
 
 fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(line));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
-
-fn write_file(path: &Path, text: &str, secret: bool) -> Result<(), String> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = secret;
-    options
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    let unix = ::pem::EncodeConfig::new().set_line_ending(::pem::LineEnding::LF);
+    ::pem::encode_config(&::pem::Pem::new(label, der.to_vec()), unix)
 }
 
 /// Checks provider tokens against the public key of `auth-key.p8`.

@@ -215,7 +215,7 @@ fn leaf_with(
 }
 
 /// Writes `text` to `path`; files holding a private key are readable by the owner only.
-fn write_file(path: &Path, text: &str, secret: bool) -> Result<(), String> {
+pub(crate) fn write_file(path: &Path, text: &str, secret: bool) -> Result<(), String> {
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
