@@ -2,6 +2,7 @@
 /**
  * (e) and (f): sendMany() from a generator yielding tokens (never an array of
  * all of them), one call for the whole batch; it flushes before it returns.
+ * With BENCH_PROTOCOL=h2 (clients/h2_send_many.php), (g): the same over https://.
  */
 require __DIR__ . '/common.php';
 
@@ -12,16 +13,18 @@ function bench_token_stream(array $tokens, int $n): Generator
     }
 }
 
+$h2 = getenv('BENCH_PROTOCOL') === 'h2';
 $n = bench_n();
 $tokens = bench_tokens();
 $payload = BENCH_PAYLOAD;
 
 $start = bench_start();
-$c = new ApnsConnection(bench_url(), bench_apns_options());
+$c = $h2 ? new ApnsConnection(bench_h2_url(), bench_h2_options()) : new ApnsConnection(bench_url(), bench_apns_options());
 $report = $c->sendMany(bench_token_stream($tokens, $n), $payload);
 $stats = $c->stats();
 $c->close();
-bench_report(getenv('BENCH_CLIENT_NAME') ?: 'send_many', $start, $n, [
+bench_report(getenv('BENCH_CLIENT_NAME') ?: ($h2 ? 'h2_send_many' : 'send_many'), $start, $n, [
     'sent' => $report['sent'], 'failed' => count($report['failed']), 'resent' => $report['resent'],
     'reconnects' => $stats['reconnects'], 'engine_seconds' => $report['seconds'],
+    'protocol' => $stats['protocol'],
 ]);
