@@ -56,3 +56,12 @@ pub fn keep(key: String, engine: Engine) {
     }
     kept.push((key, engine));
 }
+
+/// Closes every kept connection (module shutdown): each settles what it holds,
+/// bounded by its timeout.
+pub fn close_all() {
+    let kept = std::mem::take(&mut *KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+    for (_, mut engine) in kept {
+        let _ = engine.close();
+    }
+}
