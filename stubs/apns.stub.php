@@ -154,8 +154,9 @@ final class ApnsConnection
      *   same url, credentials and id. What the object had queued is written out
      *   first; a connection that died meanwhile is reconnected; failures of an
      *   earlier request's notifications are never reported to a later one (call
-     *   flush() before the request ends to see them). stats()['persistent'] says
-     *   whether the option is on.
+     *   flush() before the request ends to see them). When the PHP process ends,
+     *   kept connections settle what they hold (bounded by `timeout`) and close.
+     *   stats()['persistent'] says whether the option is on.
      * - `grace` (int|float): seconds flush() waits, once everything is written,
      *   for late error responses (default 0.5; Apple's arrive 0.1 to 0.8 s late).
      * - `window` (int): notifications kept for resending before the connection
