@@ -1,0 +1,46 @@
+--TEST--
+HTTP/2 token auth: every connection of the process uses one provider token per key (no TooManyProviderTokenUpdates), ExpiredProviderToken answers are retried with the token re-checked, a wrong key id is a permanent failure, and the first request goes alone
+--SKIPIF--
+<?php if (!extension_loaded('apns')) die('skip apns not loaded'); ?>
+--FILE--
+<?php
+require __DIR__ . '/apns.inc';
+
+$sb = apns_sandbox_start(['--h2-status-every', '30:403', '--h2-delay-ms', '5']);
+$options = [
+    'auth_key' => $sb['certs'] . '/auth-key.p8', 'key_id' => 'ABC123DEFG', 'team_id' => 'DEF123GHIJ',
+    'cafile' => $sb['certs'] . '/ca.pem', 'topic' => 'com.example.app',
+];
+$a = new ApnsConnection($sb['http2'], $options);
+$b = new ApnsConnection($sb['http2'], $options);
+$tokens = array_map('apns_token', range(1, 100));
+$ra = $a->sendMany(array_slice($tokens, 0, 50), ['aps' => ['alert' => 'a']]);
+$rb = $b->sendMany(array_slice($tokens, 50), ['aps' => ['alert' => 'b']]);
+printf("a: sent=%d failed=%d; b: sent=%d failed=%d\n", $ra['sent'], count($ra['failed']), $rb['sent'], count($rb['failed']));
+$rows = apns_log($sb);
+$tally = apns_tally($sb, $tokens);
+printf("logged=%d lost=%d duplicates=%d\n", count($rows), count($tally['lost']), $tally['duplicates']);
+$iats = array_unique(array_column($rows, 'iat'));
+$connections = array_unique(array_column($rows, 'conn'));
+apns_check('two connections', count($connections) === 2, json_encode($connections));
+apns_check('one provider token (one iat) for both connections', count($iats) === 1, json_encode($iats));
+$first = array_values(array_filter($rows, fn ($r) => $r['stream'] === 1));
+apns_check('the first request of each connection went alone', count($first) === 2 && max(array_column($first, 'concurrent')) === 1,
+    json_encode($first));
+apns_check('the 403 ExpiredProviderToken answers were retried', ($a->stats()['resent'] + $b->stats()['resent']) >= 3,
+    json_encode([$a->stats()['resent'], $b->stats()['resent']]));
+
+$wrong = new ApnsConnection($sb['http2'], ['key_id' => 'ZZZ123DEFG'] + $options);
+$wrong->send(apns_token(1000), ['aps' => ['alert' => 'x']]);
+foreach ($wrong->flush() as $f) {
+    printf("wrong key id: status=%d reason=%s\n", $f['status'], $f['reason']);
+}
+?>
+--EXPECT--
+a: sent=50 failed=0; b: sent=50 failed=0
+logged=100 lost=0 duplicates=0
+two connections: ok
+one provider token (one iat) for both connections: ok
+the first request of each connection went alone: ok
+the 403 ExpiredProviderToken answers were retried: ok
+wrong key id: status=403 reason=InvalidProviderToken
