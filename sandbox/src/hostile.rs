@@ -170,22 +170,7 @@ fn endless(tls: &mut Tls) {
 /// Reads and discards raw bytes, never answering, until the client closes or
 /// [`HOLD`] passes.
 fn hold(mut sock: TcpStream) {
-    let deadline = Instant::now() + HOLD;
-    let mut scratch = [0u8; 16 * 1024];
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        if sock
-            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
-            .is_err()
-        {
-            return;
-        }
-        match sock.read(&mut scratch) {
-            Ok(0) => return,
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return,
-        }
-    }
+    stream::discard(&mut sock, HOLD, HOLD);
     let _ = sock.shutdown(Shutdown::Both);
 }
 

@@ -80,11 +80,19 @@ pub fn close(mut tls: Tls, last: &[u8], ending: Ending) {
 /// Reads and throws away what the peer sends until it closes, goes quiet or
 /// [`LINGER`] passes.
 fn drain(sock: &mut TcpStream) {
-    let deadline = Instant::now() + LINGER;
+    discard(sock, LINGER, LINGER_IDLE);
+}
+
+/// Reads and throws away what the peer sends, never answering, until it
+/// closes, sends nothing for `idle`, or `total` passes.
+pub fn discard(sock: &mut TcpStream, total: Duration, idle: Duration) {
+    let deadline = Instant::now() + total;
     let mut scratch = [0u8; 16 * 1024];
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         if sock
-            .set_read_timeout(Some(left.clamp(Duration::from_millis(1), LINGER_IDLE)))
+            .set_read_timeout(Some(
+                left.clamp(Duration::from_millis(1), idle.max(Duration::from_millis(1))),
+            ))
             .is_err()
         {
             return;

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use ext_php_rs::binary::Binary;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
@@ -76,7 +77,7 @@ struct Inner {
     keep_as: Option<String>,
     /// The last payload that passed validation: a loop sending the same payload
     /// validates its JSON once.
-    last_payload: RefCell<Option<Vec<u8>>>,
+    last_payload: RefCell<payload::LastValid>,
 }
 
 impl Drop for Inner {
@@ -140,7 +141,7 @@ impl ApnsConnection {
                     url: url.clone(),
                     engine: RefCell::new(Some(engine)),
                     keep_as,
-                    last_payload: RefCell::new(None),
+                    last_payload: RefCell::new(payload::LastValid::default()),
                 }),
             })
         })
@@ -199,7 +200,7 @@ impl ApnsConnection {
             )?;
             let payload = match &*engine {
                 Engine::Binary(_) => self.payload(payload)?,
-                Engine::Http2(_) => json::payload(payload)?,
+                Engine::Http2(_) => Bytes::from(json::payload(payload)?),
             };
             let resent_before = engine.stats().resent;
             let mut batch = Batch {
@@ -456,18 +457,13 @@ impl ApnsConnection {
     }
 
     /// `$payload` as validated JSON; the same payload as last time is not re-validated.
-    fn payload(&self, value: &Zval) -> Result<Vec<u8>, Error> {
+    fn payload(&self, value: &Zval) -> Result<Bytes, Error> {
         let bytes = json::payload(value)?;
-        let mut last = self
-            .inner
+        self.inner
             .last_payload
             .try_borrow_mut()
-            .map_err(|_| Error::Internal("payload cache busy".into()))?;
-        if last.as_deref() != Some(bytes.as_slice()) {
-            payload::validate(&bytes, BINARY_MAX_PAYLOAD)?;
-            *last = Some(bytes.clone());
-        }
-        Ok(bytes)
+            .map_err(|_| Error::Internal("payload cache busy".into()))?
+            .check(&bytes, BINARY_MAX_PAYLOAD)
     }
 }
 

@@ -127,11 +127,6 @@ impl ConnectOptions {
             return Ok(o);
         };
         for (name, value) in entries(table, method, known, Error::Config)? {
-            let value = value.dereference();
-            if value.is_null() {
-                // `'cafile' => null` means "not set", as with stream contexts.
-                continue;
-            }
             if protocol == Protocol::Binary && HTTP2_CONNECT_OPTIONS.contains(&name.as_str()) {
                 return Err(Error::Config(format!(
                     "option '{name}' is for the HTTP/2 API (https://) only; {method} was given a binary gateway URL (ssl://)"
@@ -242,10 +237,6 @@ impl SendOptions {
         };
         let invalid = |m: String| Error::InvalidOption(m);
         for (name, value) in entries(table, method, known, Error::InvalidOption)? {
-            let value = value.dereference();
-            if value.is_null() {
-                continue;
-            }
             if protocol == Protocol::Binary && HTTP2_SEND_OPTIONS.contains(&name.as_str()) {
                 return Err(Error::InvalidOption(format!(
                     "option '{name}' is for the HTTP/2 API (https://) only; {method} uses the binary protocol"
@@ -258,27 +249,9 @@ impl SendOptions {
             }
             match name.as_str() {
                 "identifier" => {
-                    let id = int(
-                        &name,
-                        value,
-                        0,
-                        i64::from(u32::MAX),
-                        "an int from 0 to 4294967295",
-                        invalid,
-                    )?;
-                    o.identifier = u32::try_from(id).ok();
+                    o.identifier = Some(uint32(&name, value, "an int from 0 to 4294967295")?);
                 }
-                "expiry" => {
-                    let e = int(
-                        &name,
-                        value,
-                        0,
-                        i64::from(u32::MAX),
-                        "a unix time from 0 to 4294967295",
-                        invalid,
-                    )?;
-                    o.expiry = u32::try_from(e).unwrap_or(0);
-                }
+                "expiry" => o.expiry = uint32(&name, value, "a unix time from 0 to 4294967295")?,
                 "priority" => {
                     let p = int(
                         &name,
@@ -331,7 +304,8 @@ impl SendOptions {
     }
 }
 
-/// The entries of an options array, refusing unknown names and integer keys.
+/// The entries of an options array, refusing unknown names and integer keys;
+/// references are followed and `null` values left out ("not set").
 fn entries<'a>(
     table: &'a ZendHashTable,
     method: &str,
@@ -356,9 +330,26 @@ fn entries<'a>(
                 known.join(", ")
             )));
         }
-        out.push((name, value));
+        let value = value.dereference();
+        // `'cafile' => null` means "not set", as with stream contexts.
+        if !value.is_null() {
+            out.push((name, value));
+        }
     }
     Ok(out)
+}
+
+/// A per-notification option that fits the protocol's 32-bit fields.
+fn uint32(name: &str, value: &Zval, want: &str) -> Result<u32, Error> {
+    let n = int(
+        name,
+        value,
+        0,
+        i64::from(u32::MAX),
+        want,
+        Error::InvalidOption,
+    )?;
+    u32::try_from(n).map_err(|_| Error::InvalidOption(format!("option '{name}' must be {want}")))
 }
 
 /// A string option that must be UTF-8. Never echoes the value (it may be secret).

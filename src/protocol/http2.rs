@@ -150,30 +150,20 @@ pub struct Request {
 /// notifications with the same payload parses its JSON once and shares one copy
 /// of it. Only valid payloads are kept.
 #[derive(Debug, Default)]
-pub struct PayloadCache {
-    /// The payload and the limit it was checked against.
-    last: Option<(Bytes, usize)>,
-}
+pub struct PayloadCache(payload::LastValid);
 
 impl PayloadCache {
-    /// Validates `payload` against `limit` (unless it is the last valid one, for
-    /// the same limit) and returns it as shared bytes.
+    /// Validates `payload` against its push type's limit (unless it is the last
+    /// valid one for the same limit) and returns it as shared bytes.
     fn check(&mut self, payload: &[u8], push_type: PushType) -> Result<Bytes> {
-        let limit = push_type.max_payload();
-        if let Some((last, checked)) = &self.last {
-            if *checked == limit && last.as_ref() == payload {
-                return Ok(last.clone());
-            }
-        }
-        payload::validate(payload, limit).map_err(|e| match e {
-            Error::InvalidPayload(m) if push_type == PushType::Voip => {
-                Error::InvalidPayload(format!("{m} (VoIP notifications)"))
-            }
-            other => other,
-        })?;
-        let shared = Bytes::copy_from_slice(payload);
-        self.last = Some((shared.clone(), limit));
-        Ok(shared)
+        self.0
+            .check(payload, push_type.max_payload())
+            .map_err(|e| match e {
+                Error::InvalidPayload(m) if push_type == PushType::Voip => {
+                    Error::InvalidPayload(format!("{m} (VoIP notifications)"))
+                }
+                other => other,
+            })
     }
 }
 

@@ -30,6 +30,30 @@ pub fn validate(payload: &[u8], limit: usize) -> Result<()> {
     Ok(())
 }
 
+/// The last payload that passed [`validate`], and the limit it passed: a batch
+/// sending one payload to many devices validates its JSON once. Only valid
+/// payloads are kept.
+#[derive(Debug, Default)]
+pub struct LastValid {
+    last: Option<(bytes::Bytes, usize)>,
+}
+
+impl LastValid {
+    /// Validates `payload` against `limit`, unless it is the last valid one for
+    /// the same limit, and returns it as shared bytes.
+    pub fn check(&mut self, payload: &[u8], limit: usize) -> Result<bytes::Bytes> {
+        if let Some((last, checked)) = &self.last {
+            if *checked == limit && last.as_ref() == payload {
+                return Ok(last.clone());
+            }
+        }
+        validate(payload, limit)?;
+        let shared = bytes::Bytes::copy_from_slice(payload);
+        self.last = Some((shared.clone(), limit));
+        Ok(shared)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +64,17 @@ mod tests {
         let big = format!(r#"{{"aps":{{"alert":"{}"}}}}"#, "x".repeat(2048 - 20));
         assert_eq!(big.len(), 2048);
         validate(big.as_bytes(), 2048).unwrap();
+    }
+
+    #[test]
+    fn the_last_valid_payload_is_not_checked_again_but_a_new_one_is() {
+        let mut last = LastValid::default();
+        assert_eq!(&last.check(b"{\"a\":1}", 2048).unwrap()[..], b"{\"a\":1}");
+        assert_eq!(&last.check(b"{\"a\":1}", 2048).unwrap()[..], b"{\"a\":1}");
+        // An empty payload is checked, not mistaken for an empty cache.
+        assert!(last.check(b"", 2048).is_err());
+        // The same payload under a smaller limit is checked again.
+        assert!(last.check(b"{\"a\":1}", 4).is_err());
     }
 
     #[test]
