@@ -20,13 +20,13 @@ use ext_php_rs::binary::Binary;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
-use ext_php_rs::ffi::zend_object_iterator;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{Iterable, ZendCallable, ZendHashTable, Zval};
 
 use super::engine::Engine;
 use super::exception::{guard, pending, php_exception_pending, to_php};
+use super::iterate;
 use super::json;
 use super::options::{
     seconds, type_name, ConnectOptions, SendOptions, CONNECT_OPTIONS, FEEDBACK_OPTIONS,
@@ -44,13 +44,6 @@ use crate::transport::endpoint::{Endpoint, Protocol};
 use crate::transport::stream::TlsConnector;
 use crate::transport::tls::TlsOptions;
 use crate::{Error, VERSION};
-
-extern "C" {
-    /// Releases an iterator obtained from a class's `get_iterator` handler
-    /// (PHP's `foreach` does the same at the end of the loop). ext-php-rs 0.16
-    /// hands out such iterators for `Traversable` arguments but never frees them.
-    fn zend_iterator_dtor(iter: *mut zend_object_iterator);
-}
 
 /// `sendMany()` calls `progress` after this many notifications at the latest…
 const PROGRESS_EVERY: u64 = 1000;
@@ -212,27 +205,10 @@ impl ApnsConnection {
                 position: 0,
                 progress: Progress::new(progress),
             };
-            match deviceTokens {
-                Iterable::Array(array) => {
-                    batch.progress.total = i64::try_from(array.len()).ok();
-                    let mut items = array.iter();
-                    while let Some((_, value)) = items.next_zval() {
-                        batch.one(value)?;
-                    }
-                }
-                Iterable::Traversable(iterator) => {
-                    let _release = IteratorRelease(std::ptr::from_mut(&mut *iterator));
-                    let Some(items) = iterator.iter() else {
-                        return Err(pending_or("the token iterator could not be rewound"));
-                    };
-                    for (_, value) in items {
-                        batch.one(&value)?;
-                    }
-                    if php_exception_pending() {
-                        return Err(pending());
-                    }
-                }
+            if let Iterable::Array(array) = &deviceTokens {
+                batch.progress.total = i64::try_from(array.len()).ok();
             }
+            iterate::for_each_value(deviceTokens, |value| batch.one(value))?;
             let Batch {
                 rejected,
                 sent,
@@ -684,26 +660,6 @@ impl<'a> Progress<'a> {
         result.map(drop).map_err(|e| {
             Error::InvalidOption(format!("the progress callback could not be called: {e}"))
         })
-    }
-}
-
-/// Frees a `Traversable`'s iterator when `sendMany()` is done with it.
-struct IteratorRelease(*mut zend_object_iterator);
-
-impl Drop for IteratorRelease {
-    fn drop(&mut self) {
-        // SAFETY: the pointer came from the class's `get_iterator` handler for this
-        // call's argument, nothing else frees it, and it is not used after this.
-        unsafe { zend_iterator_dtor(self.0) };
-    }
-}
-
-/// The pending PHP exception if user code threw, else an internal error.
-fn pending_or(what: &str) -> Error {
-    if php_exception_pending() {
-        pending()
-    } else {
-        Error::Internal(what.into())
     }
 }
 

@@ -21,6 +21,7 @@ use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 mod connection;
 mod engine;
 mod exception;
+mod iterate;
 mod json;
 mod options;
 mod persistent;

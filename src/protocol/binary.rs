@@ -299,21 +299,42 @@ pub fn encode(frame: &Frame<'_>, out: &mut Vec<u8>) {
             out.extend_from_slice(payload.get(..usize::from(payload_len)).unwrap_or(payload));
         }
         Command::Framed => {
-            let body = 3 + usize::from(token_len) + 3 + usize::from(payload_len) + 7 + 7 + 4;
-            out.extend_from_slice(&(body as u32).to_be_bytes());
-            let mut item = |id: u8, data: &[u8]| {
-                out.push(id);
-                out.extend_from_slice(&(data.len() as u16).to_be_bytes());
-                out.extend_from_slice(data);
-            };
-            item(1, token.get(..usize::from(token_len)).unwrap_or(token));
-            item(
-                2,
-                payload.get(..usize::from(payload_len)).unwrap_or(payload),
-            );
-            item(3, &frame.identifier.to_be_bytes());
-            item(4, &frame.expiry.to_be_bytes());
-            item(5, &[frame.priority]);
+            // Five copies with the fixed parts assembled on the stack, one
+            // reservation: the hot path of `sendMany` (an item at a time, each
+            // with its own small copies, was a tenth of its time).
+            let token = token.get(..usize::from(token_len)).unwrap_or(token);
+            let payload = payload.get(..usize::from(payload_len)).unwrap_or(payload);
+            let body = 3 + token.len() + 3 + payload.len() + 7 + 7 + 4;
+            out.reserve(4 + body);
+            let [b0, b1, b2, b3] = (body as u32).to_be_bytes();
+            let [t0, t1] = token_len.to_be_bytes();
+            out.extend_from_slice(&[b0, b1, b2, b3, 1, t0, t1]);
+            out.extend_from_slice(token);
+            let [p0, p1] = payload_len.to_be_bytes();
+            out.extend_from_slice(&[2, p0, p1]);
+            out.extend_from_slice(payload);
+            let [i0, i1, i2, i3] = frame.identifier.to_be_bytes();
+            let [e0, e1, e2, e3] = frame.expiry.to_be_bytes();
+            out.extend_from_slice(&[
+                3,
+                0,
+                4,
+                i0,
+                i1,
+                i2,
+                i3,
+                4,
+                0,
+                4,
+                e0,
+                e1,
+                e2,
+                e3,
+                5,
+                0,
+                1,
+                frame.priority,
+            ]);
         }
     }
 }

@@ -38,8 +38,11 @@ use crate::protocol::binary::{self, status, Command, ErrorResponse, Frame, Parse
 use crate::protocol::token;
 use crate::transport::{Connector, Interest, Link};
 
-/// `send` hands bytes to the connection once this many are waiting…
-const WRITE_CHUNK: usize = 16 * 1024;
+/// `send` hands bytes to the connection once this many are waiting… (16 TLS
+/// records, one `writev`: with fewer, larger writes the gateway's side is woken
+/// less often, and on loopback that wake-up is charged to the sender; 16 KiB
+/// chunks made `sendMany` about 20 % slower, 1 MiB no faster.)
+const WRITE_CHUNK: usize = 256 * 1024;
 /// …or once this long has passed since it last did, so nothing waits long.
 const PUSH_INTERVAL: Duration = Duration::from_millis(2);
 /// `send` blocks (within `timeout`) while more than this is waiting to be written.
@@ -333,20 +336,25 @@ impl<C: Connector> Sender<C> {
                 self.window.push_probe();
             }
         }
-        let was_idle = self.window.unwritten().is_empty();
+        let was_idle = self.window.all_written();
         self.window.push(frame, identifier);
         self.stats.sent += 1;
         // A lone notification goes out at once; in a burst, frames gather into
-        // 16 KiB chunks (one TLS record, one syscall). The clock is read for the
-        // first frame after a write and every 64th, bounding how long a burst waits.
-        let waiting = self.window.unwritten().len();
+        // chunks of WRITE_CHUNK. The clock is read for the first frame after a
+        // write and every 64th, bounding how long a burst waits.
+        // Behind a probe (segments after a silent drop) no chunk can fill up:
+        // what may be written goes at once.
+        let waiting = self.window.unwritten_len();
         if waiting >= WRITE_CHUNK
+            || (waiting > 0 && self.window.held_back())
             || ((was_idle || self.stats.sent % 64 == 0)
                 && self.last_push.elapsed() >= PUSH_INTERVAL)
         {
             self.pump()?;
+        } else if waiting <= MAX_UNWRITTEN {
+            return Ok(());
         }
-        if self.window.unwritten().len() > MAX_UNWRITTEN {
+        if self.window.unwritten_len() > MAX_UNWRITTEN {
             self.drive(Goal::Unwritten(MAX_UNWRITTEN / 4), None)?;
         }
         Ok(())
@@ -371,7 +379,7 @@ impl<C: Connector> Sender<C> {
     /// One non-blocking step: connect if needed, write what may be written, read
     /// what has arrived.
     fn pump(&mut self) -> Result<()> {
-        if self.link.is_none() && !self.window.unwritten().is_empty() {
+        if self.link.is_none() && self.window.unwritten_len() > 0 {
             self.reconnect(None)?;
         }
         self.write_available();
@@ -425,6 +433,7 @@ impl<C: Connector> Sender<C> {
             }
         }
         self.pressure = false;
+        self.window.trim();
         Ok(())
     }
 
@@ -438,7 +447,7 @@ impl<C: Connector> Sender<C> {
 
     fn goal_reached(&self, goal: Goal) -> bool {
         match goal {
-            Goal::Unwritten(max) => self.window.unwritten().len() <= max,
+            Goal::Unwritten(max) => self.window.unwritten_len() <= max,
             Goal::Room => self.has_room(),
             Goal::AllWritten => {
                 self.window.is_empty()
@@ -467,7 +476,7 @@ impl<C: Connector> Sender<C> {
                 return Ok(false);
             }
             if self.link.is_none() {
-                if self.window.unwritten().is_empty()
+                if self.window.unwritten_len() == 0
                     && !matches!(goal, Goal::AllWritten | Goal::Room)
                 {
                     return Ok(true);
@@ -485,7 +494,7 @@ impl<C: Connector> Sender<C> {
             if let Goal::Quiet(q) = goal {
                 until = until.min(q);
             }
-            let interest = if self.window.unwritten().is_empty() {
+            let interest = if self.window.unwritten_len() == 0 {
                 Interest::Read
             } else {
                 Interest::ReadWrite

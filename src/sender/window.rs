@@ -184,7 +184,20 @@ impl Window {
         self.buf.get(from..to).unwrap_or_default()
     }
 
+    /// Whether frames wait behind an unanswered probe (they may not be written yet).
+    pub fn held_back(&self) -> bool {
+        self.write_limit() < self.end()
+    }
+
+    /// `unwritten().len()`, without making the slice.
+    pub fn unwritten_len(&self) -> usize {
+        usize::try_from(self.write_limit().saturating_sub(self.written)).unwrap_or(usize::MAX)
+    }
+
     fn write_limit(&self) -> u64 {
+        if self.probes.is_empty() {
+            return self.end();
+        }
         for &p in &self.probes {
             if let Some(e) = self.index_of_seq(p).and_then(|i| self.entries.get(i)) {
                 if e.end > self.written {
@@ -270,18 +283,32 @@ impl Window {
         self.settle_front(self.entries.len());
     }
 
-    /// Returns the memory of settled frames, once it is worth a copy.
+    /// Reuses the memory of settled frames, once it is worth a copy. The buffer
+    /// keeps its capacity: a large batch settles its window many times, and
+    /// giving the pages back each time cost a page fault every 4 KiB on refill
+    /// (about a tenth of `sendMany`'s time). [`Window::trim`] gives them back.
     fn compact(&mut self) {
         let dead = (self.start - self.base) as usize;
         if self.entries.is_empty() {
             self.buf.clear();
             self.base = self.start;
-            if self.buf.capacity() > 1 << 20 {
-                self.buf.shrink_to(1 << 16);
-            }
         } else if dead > 1 << 16 && dead * 2 > self.buf.len() {
             self.buf.drain(..dead);
             self.base = self.start;
+        }
+    }
+
+    /// Returns the memory a large batch left behind, once everything is settled,
+    /// so an idle connection (a worker between batches, a kept persistent one)
+    /// holds little.
+    pub fn trim(&mut self) {
+        if self.entries.is_empty() {
+            if self.buf.capacity() > 1 << 20 {
+                self.buf = Vec::with_capacity(1 << 16);
+            }
+            if self.entries.capacity() > 1 << 12 {
+                self.entries = VecDeque::new();
+            }
         }
     }
 
@@ -523,6 +550,24 @@ mod tests {
         w.settle_all();
         assert!(w.is_empty());
         assert_eq!(w.bytes(), 0);
+        // Kept while a batch goes on (refilling it costs no page faults)…
+        assert!(w.buf.capacity() > 1 << 20);
+        // …and given back once the batch is over.
+        w.trim();
         assert!(w.buf.capacity() <= 1 << 20);
+        assert!(w.entries.capacity() <= 1 << 12);
+    }
+
+    #[test]
+    fn trim_keeps_what_is_unsettled() {
+        let mut w = Window::new();
+        for i in 0..20_000u32 {
+            w.push(&frame(&[1; 32]), i);
+        }
+        let held = w.bytes();
+        w.trim();
+        assert_eq!(w.len(), 20_000);
+        assert_eq!(w.bytes(), held);
+        assert_eq!(w.unwritten().len() as u64, held);
     }
 }

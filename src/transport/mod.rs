@@ -49,7 +49,9 @@ pub trait Link {
         false
     }
     /// Blocks until the link is ready for `interest` or `deadline` passes.
-    /// `Ok(false)` means the deadline passed.
+    /// `Ok(false)` means the deadline passed. It also returns when output the
+    /// link still buffers can move on, whatever `interest` says: the caller then
+    /// calls `flush`, so a wait to read never holds back bytes the peer needs.
     fn wait(&mut self, interest: Interest, deadline: Instant) -> io::Result<bool>;
 }
 

@@ -565,7 +565,11 @@ impl Link for TlsStream {
         if want_write && !pending {
             return Ok(true);
         }
-        poll_socket(&self.sock, want_read, want_write && pending, deadline)
+        // Pending TLS output is waited on whatever the caller asked for: once rustls
+        // holds the caller's last bytes, the caller only waits to read, and the
+        // answer it waits for may depend on those bytes reaching the peer (a probe
+        // held back by a full socket buffer stalled a batch for the whole timeout).
+        poll_socket(&self.sock, want_read, pending, deadline)
     }
 }
 
@@ -1357,6 +1361,71 @@ mod tests {
         assert_eq!(got.len(), data.len());
         assert!(got == data, "the stream was corrupted");
         eprintln!("write returned WouldBlock {would_block} times");
+    }
+
+    /// The engine, once rustls holds all its bytes, only waits to read the
+    /// gateway's answer. The answer depends on those bytes arriving, so a wait to
+    /// read must also wake when buffered TLS output can move on (it did not: a
+    /// batch stalled for the whole timeout, then was resent).
+    #[test]
+    fn waiting_to_read_keeps_buffered_output_moving() {
+        const N: usize = 8 * 1024 * 1024;
+        let config = server_config(&rustls::version::TLS13, true);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let mut tls = StreamOwned::new(ServerConnection::new(config).unwrap(), tcp);
+            let mut got = vec![0u8; N];
+            tls.read_exact(&mut got).unwrap();
+            tls.write_all(b"done").unwrap();
+            tls.flush().unwrap();
+            let mut rest = Vec::new();
+            let _ = tls.read_to_end(&mut rest);
+        });
+        let mut s = TlsStream::connect(
+            &local(port),
+            "localhost",
+            client(Some("client.pem"), "ca.pem"),
+            soon(),
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let data = vec![7u8; N];
+        let mut rest = &data[..];
+        while !rest.is_empty() {
+            match s.write(rest) {
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    assert!(
+                        s.wait(Interest::Read, deadline).unwrap(),
+                        "stalled while writing"
+                    );
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 16];
+        while answer.len() < 4 {
+            s.flush().unwrap();
+            match s.read(&mut buf) {
+                Ok(0) => panic!("end of stream"),
+                Ok(k) => answer.extend_from_slice(&buf[..k]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    assert!(
+                        s.wait(Interest::Read, deadline).unwrap(),
+                        "the answer never came: the last bytes stayed in rustls"
+                    );
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(answer, b"done");
+        s.close_notify();
+        drop(s);
+        server.join().unwrap();
     }
 
     #[test]

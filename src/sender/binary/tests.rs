@@ -466,7 +466,8 @@ fn a_gateway_that_goes_away_ends_in_a_clear_error_and_a_failure_list() {
         ..Script::default()
     };
     let (mut s, gw) = sender(script, options());
-    let tokens = batch(300, None);
+    // Several write chunks, so the loss is seen while the loop still sends.
+    let tokens = batch(20_000, None);
     let mut errors = Vec::new();
     let mut refused = HashSet::new();
     for (i, t) in tokens.iter().enumerate() {
@@ -488,7 +489,12 @@ fn a_gateway_that_goes_away_ends_in_a_clear_error_and_a_failure_list() {
             errors.push(e.to_string());
         }
     }
-    assert!(!refused.is_empty());
+    assert!(
+        !refused.is_empty(),
+        "{} errors, first {:?}",
+        errors.len(),
+        errors.first()
+    );
     let (message, mut failures) = match s.flush(None) {
         Ok(failures) => (errors.first().cloned().unwrap(), failures),
         Err(e) => (e.to_string(), Vec::new()),
