@@ -161,6 +161,9 @@ final class ApnsConnection
      *   for late error responses (default 0.5; Apple's arrive 0.1 to 0.8 s late).
      * - `window` (int): notifications kept for resending before the connection
      *   confirms them with a probe (default 100000, 1 to 10000000).
+     * - `max_streams` (int): HTTP/2 requests in flight at most on the connection
+     *   (default 1000, 1 to 10000); the server's SETTINGS_MAX_CONCURRENT_STREAMS
+     *   applies too. For https:// URLs only.
      *
      * TLS peer verification is always on; no option turns it off.
      *

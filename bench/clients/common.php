@@ -148,7 +148,10 @@ function bench_h2_streams(): int
     return max(1, (int) bench_env('BENCH_H2_STREAMS', '100'));
 }
 
-/** The ApnsConnection options of clients (g) and (h): token auth, like most users. */
+/**
+ * The ApnsConnection options of clients (g) and (h): token auth, like most users,
+ * and the same concurrency as the curl_multi client (i): BENCH_H2_STREAMS streams.
+ */
 function bench_h2_options(): array
 {
     $certs = bench_certs();
@@ -159,5 +162,6 @@ function bench_h2_options(): array
         'topic' => BENCH_TOPIC,
         'cafile' => "$certs/ca.pem",
         'peer_name' => 'localhost',
+        'max_streams' => bench_h2_streams(),
     ];
 }

@@ -44,6 +44,7 @@ impl Engine {
                 let auth = auth(options)?;
                 let http2 = Http2Options {
                     timeout: options.timeout,
+                    max_streams: options.max_streams,
                     ..Http2Options::default()
                 };
                 Ok(Engine::Http2(Http2Sender::connect(

@@ -29,6 +29,7 @@ pub const CONNECT_OPTIONS: &[&str] = &[
     "persistent",
     "grace",
     "window",
+    "max_streams",
 ];
 
 /// Options of `ApnsConnection::feedback()`: the TLS ones and the timeout.
@@ -42,7 +43,7 @@ pub const FEEDBACK_OPTIONS: &[&str] = &[
 ];
 
 /// Connection options that only the HTTP/2 API uses.
-const HTTP2_CONNECT_OPTIONS: &[&str] = &["auth_key", "key_id", "team_id", "topic"];
+const HTTP2_CONNECT_OPTIONS: &[&str] = &["auth_key", "key_id", "team_id", "topic", "max_streams"];
 
 /// Per-notification options of `send()` and `pack()`.
 pub const SEND_OPTIONS: &[&str] = &[
@@ -78,6 +79,8 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_GRACE: Duration = Duration::from_millis(500);
 /// Default for `window`.
 const DEFAULT_WINDOW: usize = 100_000;
+/// Default for `max_streams` (Apple's servers allow about 1000).
+pub const DEFAULT_MAX_STREAMS: usize = 1000;
 
 /// Validated connection options. Never `Debug`: it holds the passphrase.
 pub struct ConnectOptions {
@@ -97,6 +100,8 @@ pub struct ConnectOptions {
     pub persistent: Option<String>,
     pub grace: Duration,
     pub window: usize,
+    /// HTTP/2: our cap on streams in flight (the server's limit applies too).
+    pub max_streams: usize,
 }
 
 impl ConnectOptions {
@@ -122,6 +127,7 @@ impl ConnectOptions {
             persistent: None,
             grace: DEFAULT_GRACE,
             window: DEFAULT_WINDOW,
+            max_streams: DEFAULT_MAX_STREAMS,
         };
         let Some(table) = table else {
             return Ok(o);
@@ -153,6 +159,10 @@ impl ConnectOptions {
                         config,
                     )?;
                     o.window = usize::try_from(w).unwrap_or(DEFAULT_WINDOW);
+                }
+                "max_streams" => {
+                    let n = int(&name, value, 1, 10_000, "an int from 1 to 10000", config)?;
+                    o.max_streams = usize::try_from(n).unwrap_or(DEFAULT_MAX_STREAMS);
                 }
                 "auth_key" => {
                     let key = Zeroizing::new(text(&name, value, config)?);

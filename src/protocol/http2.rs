@@ -126,6 +126,10 @@ pub struct SendOptions<'a> {
     pub apns_id: Option<&'a str>,
 }
 
+/// APNs's priority when `apns-priority` is absent: the header is only sent for
+/// other values (one header fewer to encode on almost every request).
+pub const DEFAULT_PRIORITY: u8 = 10;
+
 /// One validated notification, ready to become an HTTP/2 request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -174,7 +178,7 @@ impl PayloadCache {
 fn token_text(device_token: &[u8]) -> Result<String> {
     let plain = !device_token.is_empty()
         && device_token.len() % 2 == 0
-        && device_token.iter().all(u8::is_ascii_hexdigit);
+        && faster_hex::hex_check(device_token);
     if plain {
         // ASCII hex digits only: always UTF-8.
         return String::from_utf8(device_token.to_ascii_lowercase())
@@ -334,7 +338,9 @@ impl Request {
             h.push(("apns-topic", topic.clone()));
         }
         h.push(("apns-push-type", self.push_type.as_str().to_string()));
-        h.push(("apns-priority", self.priority.to_string()));
+        if self.priority != DEFAULT_PRIORITY {
+            h.push(("apns-priority", self.priority.to_string()));
+        }
         if let Some(exp) = self.expiration {
             h.push(("apns-expiration", exp.to_string()));
         }
@@ -491,10 +497,25 @@ mod tests {
                 ("authorization", "bearer J.W.T".to_string()),
                 ("apns-topic", "com.example.app".to_string()),
                 ("apns-push-type", "alert".to_string()),
-                ("apns-priority", "10".to_string()),
+                // No apns-priority: 10 is APNs's default when it is absent.
                 ("apns-id", gen()),
             ]
         );
+        let explicit = ok(SendOptions {
+            priority: Some(10),
+            ..SendOptions::default()
+        });
+        assert!(explicit
+            .headers(None)
+            .iter()
+            .all(|(n, _)| *n != "apns-priority"));
+        let low = ok(SendOptions {
+            priority: Some(5),
+            ..SendOptions::default()
+        });
+        assert!(low
+            .headers(None)
+            .contains(&("apns-priority", "5".to_string())));
     }
 
     #[test]
