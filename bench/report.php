@@ -34,6 +34,7 @@ $labels = [
     'send_loop' => '(c) foreach send() + flush()',
     'write_pack' => '(d) write(pack()) + flush()',
     'send_many' => '(e) sendMany(generator)',
+    'send_many_array' => '(e2) sendMany(array)',
     'mem_1m' => '(f) sendMany 1M, generator',
     'h2_send_many' => '(g) h2: sendMany(generator)',
     'h2_send_loop' => '(h) h2: foreach send() + flush()',
@@ -198,6 +199,7 @@ $target = function (string $label, float $want) use ($stats, $ref, $labels) {
     printf("  %-42s %.2fx (a), target >= %.1fx: %s\n", $labels[$label], $x, $want, $x >= $want ? 'met' : 'NOT met');
 };
 $target('send_many', 10.0);
+$target('send_many_array', 10.0);
 $target('send_loop', 1.0);
 if (isset($stats['mem_1m'])) {
     $over = $stats['mem_1m']['rss'] - $baseline;

@@ -10,6 +10,7 @@
 #   (c) send_loop    foreach over $c->send($token, $payload), then flush()
 #   (d) write_pack   $c->write(ApnsConnection::pack($token, $payload, ['command'=>2])), flush()
 #   (e) send_many    $c->sendMany($generator, $payload)
+#   (e2) send_many_array  $c->sendMany($array, $payload), the array built before the clock
 # each BENCH_REPEAT times (median reported), every run a fresh `php -n` process
 # against its own fresh sandbox (so its "accepted N" on exit proves what arrived),
 # then (f) 1,000,000 notifications via sendMany from a generator for peak RSS,
@@ -26,7 +27,7 @@
 #   BENCH_N         notifications per client run (default 200000)
 #   BENCH_REPEAT    runs per client, median reported (default 3)
 #   BENCH_MEM_N     notifications of the memory run (f) (default 1000000; 0 skips it)
-#   BENCH_CLIENTS   which clients (default "bare_fwrite seed_loop send_loop write_pack send_many";
+#   BENCH_CLIENTS   which clients (default "bare_fwrite seed_loop send_loop write_pack send_many send_many_array";
 #                   "none": no binary rows, e.g. BENCH_CLIENTS=none BENCH_MEM_N=0 for HTTP/2 only)
 #   BENCH_SINK      auto (default): --sink if it answers probes, else the validating
 #                   sandbox without a log; 1: always --sink; 0: never
@@ -51,7 +52,7 @@ cd "$root"
 N="${BENCH_N:-200000}"
 REPEAT="${BENCH_REPEAT:-3}"
 MEM_N="${BENCH_MEM_N:-1000000}"
-CLIENTS="${BENCH_CLIENTS:-bare_fwrite seed_loop send_loop write_pack send_many}"
+CLIENTS="${BENCH_CLIENTS:-bare_fwrite seed_loop send_loop write_pack send_many send_many_array}"
 SINK="${BENCH_SINK:-auto}"
 [ "$CLIENTS" = none ] && CLIENTS=""
 H2="${BENCH_H2:-1}"

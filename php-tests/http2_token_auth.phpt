@@ -1,5 +1,5 @@
 --TEST--
-HTTP/2 token auth: every connection of the process uses one provider token per key (no TooManyProviderTokenUpdates), ExpiredProviderToken answers are retried with the token re-checked, a wrong key id is a permanent failure, and the first request goes alone
+HTTP/2 token auth: every connection of the process uses one provider token per key (no TooManyProviderTokenUpdates), ExpiredProviderToken answers are retried with the token re-checked, a wrong key id is a permanent failure (also when a persistent connection with the right one is kept), and the first request goes alone
 --SKIPIF--
 <?php if (!extension_loaded('apns')) die('skip apns not loaded'); ?>
 --FILE--
@@ -35,6 +35,16 @@ $wrong->send(apns_token(1000), ['aps' => ['alert' => 'x']]);
 foreach ($wrong->flush() as $f) {
     printf("wrong key id: status=%d reason=%s\n", $f['status'], $f['reason']);
 }
+
+// A kept (persistent) connection goes only to the same credentials: another key id
+// gets a connection of its own, with its own token, and its rejection.
+$kept = new ApnsConnection($sb['http2'], ['persistent' => 'p'] + $options);
+unset($kept);
+$other = new ApnsConnection($sb['http2'], ['persistent' => 'p', 'key_id' => 'ZZZ123DEFG'] + $options);
+$other->send(apns_token(1001), ['aps' => ['alert' => 'x']]);
+foreach ($other->flush() as $f) {
+    printf("persistent, wrong key id: status=%d reason=%s\n", $f['status'], $f['reason']);
+}
 ?>
 --EXPECT--
 a: sent=50 failed=0; b: sent=50 failed=0
@@ -44,3 +54,4 @@ one provider token (one iat) for both connections: ok
 the first request of each connection went alone: ok
 the 403 ExpiredProviderToken answers were retried: ok
 wrong key id: status=403 reason=InvalidProviderToken
+persistent, wrong key id: status=403 reason=InvalidProviderToken

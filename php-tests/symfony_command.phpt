@@ -105,6 +105,15 @@ $tester = new CommandTester(new PushCommand($down));
 $code = $tester->execute(['--token' => [apns_token(1)], '--message' => 'x']);
 echo "gateway down: exit code $code\n";
 apns_check('the output names the gateway', str_contains($tester->getDisplay(), '127.0.0.1'), $tester->getDisplay());
+
+// Symfony Console's Application, commands and helpers reference one another, and a
+// release PHP does not collect cycles at exit: it frees the contents of the objects
+// still alive but not the objects, which valgrind (scripts/memcheck) then lists as
+// definitely lost (39 here, the ApnsConnection the command holds among them; the
+// same without the extension). Collected here, so that what valgrind still reports
+// is a real leak.
+unset($tester, $command, $application, $service, $down, $queue, $logger, $handler);
+gc_collect_cycles();
 ?>
 --EXPECTF--
 the application finds apns:push: ok

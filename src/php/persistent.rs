@@ -22,12 +22,18 @@ const MAX_KEPT: usize = 16;
 
 static KEPT: Mutex<Vec<(String, Engine)>> = Mutex::new(Vec::new());
 
-/// What identifies a kept connection: the URL, the credentials and the id.
-/// The passphrase enters only as a SHA-256 digest, so the key holds no secret.
+/// What identifies a kept connection: the URL, the credentials (certificate or
+/// token auth, with the default topic) and the id. The passphrase and the
+/// `auth_key` (a path, or the key's PEM text) enter only as SHA-256 digests, so
+/// the key holds no secret.
 pub fn key(url: &str, o: &ConnectOptions, id: &str) -> String {
-    let passphrase = o.passphrase.as_ref().map_or_else(String::new, |p| {
-        hex::encode(ring::digest::digest(&ring::digest::SHA256, p.as_bytes()))
-    });
+    let digest = |secret: Option<&str>| {
+        secret.map_or_else(String::new, |s| {
+            hex::encode(ring::digest::digest(&ring::digest::SHA256, s.as_bytes()))
+        })
+    };
+    let passphrase = digest(o.passphrase.as_ref().map(|p| p.as_str()));
+    let auth_key = digest(o.auth_key.as_ref().map(|k| k.as_str()));
     [
         url,
         o.local_cert.as_deref().unwrap_or_default(),
@@ -35,6 +41,10 @@ pub fn key(url: &str, o: &ConnectOptions, id: &str) -> String {
         o.cafile.as_deref().unwrap_or_default(),
         o.peer_name.as_deref().unwrap_or_default(),
         &passphrase,
+        &auth_key,
+        o.key_id.as_deref().unwrap_or_default(),
+        o.team_id.as_deref().unwrap_or_default(),
+        o.topic.as_deref().unwrap_or_default(),
         id,
     ]
     .join("\u{0}")

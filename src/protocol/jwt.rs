@@ -14,7 +14,10 @@
 //! ([`TokenCache::force_refresh`]), at most once per [`MIN_REFRESH`].
 //!
 //! Secrets never appear in `Debug`, `Display` or error messages: neither the key
-//! nor the token.
+//! nor the token. Our copies of the `.p8` text and DER are zeroized when dropped,
+//! and so are the cache's tokens once it is their last holder (the key itself
+//! lives in ring's `EcdsaKeyPair`, which is not wiped: see the README's threat
+//! model).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -26,7 +29,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::PrivatePkcs8KeyDer;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
 
@@ -68,12 +71,14 @@ impl SigningKey {
                 .map_err(|e| Error::Credentials(format!("cannot read {shown}: {e}")))?;
             (Zeroizing::new(data), shown)
         };
-        let der = PrivatePkcs8KeyDer::from_pem_slice(&text).map_err(|_| {
-            Error::Credentials(format!(
-                "{shown} holds no PKCS#8 key (expected an Apple .p8 file with a \
-                 '-----BEGIN PRIVATE KEY-----' block)"
-            ))
-        })?;
+        let der = PrivatePkcs8KeyDer::from_pem_slice(&text)
+            .map(Zeroizing::new)
+            .map_err(|_| {
+                Error::Credentials(format!(
+                    "{shown} holds no PKCS#8 key (expected an Apple .p8 file with a \
+                     '-----BEGIN PRIVATE KEY-----' block)"
+                ))
+            })?;
         Self::from_pkcs8_der(der.secret_pkcs8_der(), &shown)
     }
 
@@ -107,10 +112,10 @@ impl SigningKey {
         self.pair.public_key().as_ref()
     }
 
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+    fn sign(&self, message: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         self.pair
             .sign(&self.rng, message)
-            .map(|s| s.as_ref().to_vec())
+            .map(|s| Zeroizing::new(s.as_ref().to_vec()))
             .map_err(|_| Error::Internal("ES256 signing failed".into()))
     }
 }
@@ -127,18 +132,27 @@ pub fn check_id(value: &str, option: &str) -> Result<()> {
     }
 }
 
+/// Length of an ES256 signature (r || s).
+const SIGNATURE_LEN: usize = 64;
+
 /// Mints a provider token: `{"alg":"ES256","kid":…}.{"iss":…,"iat":…}.signature`,
 /// each part base64url without padding.
+///
+/// The token is written in place into a string of its exact size, so no partial
+/// copy of it is left behind in freed memory; the caller owns the one copy.
 pub fn mint(key: &SigningKey, key_id: &str, team_id: &str, issued_at: u64) -> Result<String> {
     let header = serde_json::json!({ "alg": "ES256", "kid": key_id }).to_string();
     let claims = serde_json::json!({ "iss": team_id, "iat": issued_at }).to_string();
-    let mut token = String::with_capacity(200);
-    token.push_str(&URL_SAFE_NO_PAD.encode(header));
+    let b64_len = |n: usize| base64::encoded_len(n, false).unwrap_or(0);
+    let mut token = String::with_capacity(
+        b64_len(header.len()) + b64_len(claims.len()) + b64_len(SIGNATURE_LEN) + 2,
+    );
+    URL_SAFE_NO_PAD.encode_string(header, &mut token);
     token.push('.');
-    token.push_str(&URL_SAFE_NO_PAD.encode(claims));
+    URL_SAFE_NO_PAD.encode_string(claims, &mut token);
     let signature = key.sign(token.as_bytes())?;
     token.push('.');
-    token.push_str(&URL_SAFE_NO_PAD.encode(signature));
+    URL_SAFE_NO_PAD.encode_string(&*signature, &mut token);
     Ok(token)
 }
 
@@ -169,11 +183,67 @@ struct Entry {
     last_forced: Option<u64>,
 }
 
+/// Replaced tokens kept for wiping, at most (each waits for its last request in
+/// flight to finish; past this many, the oldest is let go unwiped).
+const MAX_RETIRED: usize = 64;
+
+/// What the cache's lock guards.
+#[derive(Default)]
+struct Entries {
+    current: BTreeMap<CacheKey, Entry>,
+    /// Replaced tokens still held elsewhere (by a request in flight), zeroed once
+    /// the cache holds the last reference.
+    retired: Vec<Arc<str>>,
+}
+
+impl fmt::Debug for Entries {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entries")
+            .field("current", &self.current)
+            .field("retired", &self.retired.len())
+            .finish()
+    }
+}
+
+/// Zeroes a token's text when no one else holds it; says whether it did.
+fn wipe_if_last(jwt: &mut Arc<str>) -> bool {
+    match Arc::get_mut(jwt) {
+        Some(text) => {
+            text.zeroize();
+            true
+        }
+        None => false,
+    }
+}
+
+impl Entries {
+    /// Stores `entry` under `key`; the token it replaces is wiped now or later.
+    fn insert(&mut self, key: CacheKey, entry: Entry) {
+        if let Some(old) = self.current.insert(key, entry) {
+            self.retired.push(old.token.jwt);
+        }
+        self.sweep();
+    }
+
+    /// Wipes the retired tokens nobody holds any more.
+    fn sweep(&mut self) {
+        self.retired.retain_mut(|jwt| !wipe_if_last(jwt));
+        if self.retired.len() > MAX_RETIRED {
+            let excess = self.retired.len() - MAX_RETIRED;
+            self.retired.drain(..excess);
+        }
+    }
+}
+
 /// Provider tokens per (key, key id, team id), shared by every connection that
 /// uses them. [`TokenCache::global`] is the process-wide one.
+///
+/// A token the cache replaces is zeroed as soon as the cache is its last holder
+/// (the requests that carried it hold clones until they are answered); a
+/// dropped cache zeroes the tokens only it still holds.
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    entries: Mutex<BTreeMap<CacheKey, Entry>>,
+    entries: Mutex<Entries>,
 }
 
 static GLOBAL: TokenCache = TokenCache::new();
@@ -181,7 +251,10 @@ static GLOBAL: TokenCache = TokenCache::new();
 impl TokenCache {
     pub const fn new() -> TokenCache {
         TokenCache {
-            entries: Mutex::new(BTreeMap::new()),
+            entries: Mutex::new(Entries {
+                current: BTreeMap::new(),
+                retired: Vec::new(),
+            }),
         }
     }
 
@@ -190,10 +263,14 @@ impl TokenCache {
         &GLOBAL
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<CacheKey, Entry>> {
-        self.entries
+    /// The entries, with the retired tokens nobody holds any more wiped.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        let mut entries = self
+            .entries
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.sweep();
+        entries
     }
 
     /// The current token, minted when there is none or when it is
@@ -201,13 +278,13 @@ impl TokenCache {
     pub fn get(&self, key: &SigningKey, key_id: &str, team_id: &str, now: u64) -> Result<Token> {
         let mut entries = self.lock();
         let k = (key.fingerprint(), key_id.to_string(), team_id.to_string());
-        if let Some(entry) = entries.get(&k) {
+        if let Some(entry) = entries.current.get(&k) {
             if now.saturating_sub(entry.token.issued_at) < REFRESH_AFTER {
                 return Ok(entry.token.clone());
             }
         }
         let token = new_token(key, key_id, team_id, now)?;
-        let last_forced = entries.get(&k).and_then(|e| e.last_forced);
+        let last_forced = entries.current.get(&k).and_then(|e| e.last_forced);
         entries.insert(
             k,
             Entry {
@@ -234,7 +311,7 @@ impl TokenCache {
         let mut entries = self.lock();
         let k = (key.fingerprint(), key_id.to_string(), team_id.to_string());
         let mut last_forced = None;
-        if let Some(entry) = entries.get(&k) {
+        if let Some(entry) = entries.current.get(&k) {
             if &*entry.token.jwt != rejected {
                 return Ok(entry.token.clone());
             }
@@ -259,9 +336,26 @@ impl TokenCache {
     }
 }
 
+impl Drop for TokenCache {
+    fn drop(&mut self) {
+        let entries = self
+            .entries
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (_, mut entry) in std::mem::take(&mut entries.current) {
+            wipe_if_last(&mut entry.token.jwt);
+        }
+        for mut jwt in std::mem::take(&mut entries.retired) {
+            wipe_if_last(&mut jwt);
+        }
+    }
+}
+
+/// A new token; the minted text is wiped once copied into the shared `Arc`.
 fn new_token(key: &SigningKey, key_id: &str, team_id: &str, now: u64) -> Result<Token> {
+    let jwt = Zeroizing::new(mint(key, key_id, team_id, now)?);
     Ok(Token {
-        jwt: mint(key, key_id, team_id, now)?.into(),
+        jwt: Arc::from(jwt.as_str()),
         issued_at: now,
     })
 }
@@ -315,6 +409,50 @@ mod tests {
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, k.public_key())
             .verify(message.as_bytes(), &sig)
             .unwrap();
+    }
+
+    #[test]
+    fn minted_tokens_fill_their_allocation_exactly() {
+        let k = key();
+        for (kid, team) in [("ABC123DEFG", "DEF123GHIJ"), ("k", ""), ("ä\"\\\u{0}", "x")] {
+            let jwt = mint(&k, kid, team, u64::MAX).unwrap();
+            // Written in place: never grown, so no partial copy was freed.
+            assert_eq!(jwt.capacity(), jwt.len(), "{kid:?}");
+        }
+    }
+
+    #[test]
+    fn replaced_tokens_are_wiped_once_the_cache_holds_the_last_copy() {
+        let mut only: Arc<str> = Arc::from("a.b.c");
+        let other = Arc::clone(&only);
+        assert!(!wipe_if_last(&mut only), "someone else holds it");
+        assert_eq!(&*only, "a.b.c");
+        drop(other);
+        assert!(wipe_if_last(&mut only));
+        assert_eq!(&*only, "\0\0\0\0\0");
+
+        let k = key();
+        let cache = TokenCache::new();
+        let (kid, team) = ("ABC123DEFG", "DEF123GHIJ");
+        let in_flight = cache.get(&k, kid, team, 0).unwrap();
+        let newer = cache.get(&k, kid, team, REFRESH_AFTER).unwrap();
+        assert_ne!(newer, in_flight);
+        // A request still carries the old token: kept (not wiped under it).
+        assert_eq!(cache.lock().retired.len(), 1);
+        assert_eq!(in_flight.jwt.split('.').count(), 3);
+        drop(in_flight);
+        // Its last holder is gone: the next use of the cache wipes and drops it.
+        assert_eq!(cache.lock().retired.len(), 0);
+        // Nothing is kept for a token only the cache held.
+        drop(newer);
+        let current = cache.get(&k, kid, team, 3 * REFRESH_AFTER).unwrap();
+        assert_eq!(cache.lock().retired.len(), 0);
+        assert_eq!(cache.lock().current.len(), 1);
+        let shown = format!("{cache:?}");
+        assert!(
+            shown.contains("<hidden>") && !shown.contains(&*current.jwt),
+            "{shown}"
+        );
     }
 
     #[test]

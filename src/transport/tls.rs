@@ -427,15 +427,18 @@ fn evp_bytes_to_key(passphrase: &[u8], salt: &[u8], key_len: usize) -> Zeroizing
     use md5::{Digest, Md5};
 
     let mut key = Zeroizing::new(Vec::with_capacity(key_len + 16));
-    let mut previous = Zeroizing::new(Vec::new());
+    let mut previous = Zeroizing::new([0u8; 16]);
+    let mut first = true;
     while key.len() < key_len {
         let mut hasher = Md5::new();
-        hasher.update(previous.as_slice());
+        if !first {
+            hasher.update(previous.as_slice());
+        }
         hasher.update(passphrase);
         hasher.update(salt);
-        let digest = Zeroizing::new(hasher.finalize().to_vec());
-        key.extend_from_slice(&digest);
-        *previous = digest.to_vec();
+        previous.copy_from_slice(&hasher.finalize());
+        key.extend_from_slice(previous.as_slice());
+        first = false;
     }
     key.truncate(key_len);
     key
@@ -594,9 +597,23 @@ fn pem_blocks(data: &[u8]) -> Vec<PemBlock> {
             }
             in_headers = false;
         }
-        block.body.extend_from_slice(line);
+        extend_wiped(&mut block.body, line);
     }
     blocks
+}
+
+/// Appends to a buffer that may hold a key, so that growing it leaves no copy
+/// behind: the old allocation is zeroed when it is replaced (a plain
+/// `extend_from_slice` would free it as it is).
+fn extend_wiped(buf: &mut Zeroizing<Vec<u8>>, bytes: &[u8]) {
+    let needed = buf.len() + bytes.len();
+    if needed > buf.capacity() {
+        let mut bigger = Zeroizing::new(Vec::with_capacity(needed.max(buf.capacity() * 2)));
+        bigger.extend_from_slice(buf);
+        // The old buffer is dropped here, zeroed.
+        *buf = bigger;
+    }
+    buf.extend_from_slice(bytes);
 }
 
 #[cfg(test)]
@@ -854,6 +871,18 @@ mod tests {
             "secret leaked: {text}"
         );
         assert!(!text.contains("MII"), "key material leaked?: {text}");
+    }
+
+    #[test]
+    fn growing_a_pem_body_keeps_every_byte() {
+        let mut body = Zeroizing::new(Vec::new());
+        for i in 0..200u8 {
+            extend_wiped(&mut body, &[i; 7]);
+        }
+        assert_eq!(body.len(), 1400);
+        for (i, chunk) in body.chunks(7).enumerate() {
+            assert!(chunk.iter().all(|b| usize::from(*b) == i), "chunk {i}");
+        }
     }
 
     #[test]
