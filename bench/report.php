@@ -127,7 +127,7 @@ if ($note !== null) {
     echo "      measured against the validating sandbox without a log instead\n";
 }
 if ($h2Note !== null) {
-    $checks = str_contains($h2Note['sandbox_args'], '--sink') ? 'no checks, no log' : 'every check incl. ES256 verify per request';
+    $checks = str_contains($h2Note['sandbox_args'], '--sink') ? 'no checks, no log' : 'every check (a provider token verified once, its age on every request), every log line formatted';
     echo "HTTP/2 rows: sandbox {$h2Note['sandbox_args']} (token auth, $checks), curl_multi {$h2Note['streams']} streams in flight;";
     echo " curl: " . ($h2Note['curl'] === 'ok' ? ($h2Note['curl_desc'] ?? 'ok') . ', HTTP/2 available' : $h2Note['curl']) . "\n";
 }
@@ -178,7 +178,7 @@ foreach ($stats as $label => $s) {
     }
 }
 if ($ceil !== []) {
-    echo "\nsandbox ceiling (N / sandbox CPU s: what the sandbox could take if it never waited; binary: one connection thread, HTTP/2: its 2-thread runtime, per CPU-second):\n";
+    echo "\nsandbox ceiling (N / sandbox CPU s: what the sandbox could take if it never waited; binary: one connection thread, HTTP/2: its one runtime thread, per CPU-second):\n";
     foreach ($ceil as $label => $c) {
         $s = $stats[$label];
         printf(
