@@ -1084,19 +1084,22 @@ mod tests {
         }
     }
 
-    fn write_all(link: &mut impl Link, mut data: &[u8], deadline: Instant) {
+    /// Hands all of `data` to the link, waiting for `interest` whenever it takes
+    /// nothing more.
+    fn hand_over(link: &mut impl Link, mut data: &[u8], deadline: Instant, interest: Interest) {
         while !data.is_empty() {
             match link.write(data) {
                 Ok(n) => data = &data[n..],
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    assert!(
-                        link.wait(Interest::Write, deadline).unwrap(),
-                        "write timed out"
-                    );
+                    assert!(link.wait(interest, deadline).unwrap(), "write timed out");
                 }
                 Err(e) => panic!("write: {e}"),
             }
         }
+    }
+
+    fn write_all(link: &mut impl Link, data: &[u8], deadline: Instant) {
+        hand_over(link, data, deadline, Interest::Write);
         while !link.flush().unwrap() {
             assert!(
                 link.wait(Interest::Write, deadline).unwrap(),
@@ -1392,20 +1395,8 @@ mod tests {
         )
         .unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);
-        let data = vec![7u8; N];
-        let mut rest = &data[..];
-        while !rest.is_empty() {
-            match s.write(rest) {
-                Ok(n) => rest = &rest[n..],
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    assert!(
-                        s.wait(Interest::Read, deadline).unwrap(),
-                        "stalled while writing"
-                    );
-                }
-                Err(e) => panic!("{e}"),
-            }
-        }
+        // Like the engine: when the link takes nothing more, wait to read.
+        hand_over(&mut s, &vec![7u8; N], deadline, Interest::Read);
         let mut answer = Vec::new();
         let mut buf = [0u8; 16];
         while answer.len() < 4 {
