@@ -1073,6 +1073,17 @@ mod tests {
         client_config(&opts, &[]).unwrap()
     }
 
+    /// A stream to the test server on `port`, with the client certificate.
+    fn connect_with_cert(port: u16) -> TlsStream {
+        TlsStream::connect(
+            &local(port),
+            "localhost",
+            client(Some("client.pem"), "ca.pem"),
+            soon(),
+        )
+        .unwrap()
+    }
+
     fn soon() -> Instant {
         Instant::now() + Duration::from_secs(5)
     }
@@ -1137,13 +1148,7 @@ mod tests {
             (&rustls::version::TLS12, ProtocolVersion::TLSv1_2),
         ] {
             let (port, server) = serve(server_config(version, true), true);
-            let mut s = TlsStream::connect(
-                &local(port),
-                "localhost",
-                client(Some("client.pem"), "ca.pem"),
-                soon(),
-            )
-            .unwrap();
+            let mut s = connect_with_cert(port);
             assert_eq!(s.protocol_version(), Some(want));
             assert_eq!(s.peer(), format!("127.0.0.1:{port}"));
             write_all(&mut s, b"hello, gateway", soon());
@@ -1334,13 +1339,7 @@ mod tests {
     #[test]
     fn megabytes_arrive_intact_through_would_block() {
         let (port, server) = serve(server_config(&rustls::version::TLS13, true), false);
-        let mut s = TlsStream::connect(
-            &local(port),
-            "localhost",
-            client(Some("client.pem"), "ca.pem"),
-            soon(),
-        )
-        .unwrap();
+        let mut s = connect_with_cert(port);
         let data: Vec<u8> = (0..8 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut rest = &data[..];
@@ -1393,13 +1392,7 @@ mod tests {
             let mut rest = Vec::new();
             let _ = tls.read_to_end(&mut rest);
         });
-        let mut s = TlsStream::connect(
-            &local(port),
-            "localhost",
-            client(Some("client.pem"), "ca.pem"),
-            soon(),
-        )
-        .unwrap();
+        let mut s = connect_with_cert(port);
         let deadline = Instant::now() + Duration::from_secs(5);
         // Like the engine: when the link takes nothing more, wait to read.
         hand_over(&mut s, &vec![7u8; N], deadline, Interest::Read);
