@@ -9,7 +9,8 @@
 //!
 //! Faults: `--h2-status-every N:CODE` answers CODE to every N-th otherwise
 //! accepted request, `--goaway-every N` starts a graceful GOAWAY after N streams
-//! on a connection, `--max-streams N` advertises SETTINGS_MAX_CONCURRENT_STREAMS,
+//! on a connection, `--max-streams N[,M...]` advertises SETTINGS_MAX_CONCURRENT_STREAMS
+//! (each new connection the next value),
 //! `--h2-delay-ms N` delays every answer.
 //!
 //! Each log line carries `"concurrent"`: the streams open on its connection when
@@ -50,8 +51,10 @@ pub struct Flags {
     pub status_every: Option<(u64, u16)>,
     /// `--goaway-every N`.
     pub goaway_every: Option<u64>,
-    /// `--max-streams N`.
-    pub max_streams: Option<u32>,
+    /// `--max-streams N[,M...]`: the limit of each new connection in turn
+    /// (empty: none). h2 cannot change SETTINGS during a connection, so a
+    /// changing limit is shown across connections (with `--goaway-every`).
+    pub max_streams: Vec<u32>,
     /// `--h2-delay-ms N`.
     pub delay_ms: Option<u64>,
 }
@@ -212,12 +215,14 @@ async fn connection(
         .1
         .peer_certificates()
         .is_some_and(|c| !c.is_empty());
+    let conn_no = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
     let mut builder = h2::server::Builder::new();
-    if let Some(n) = shared.rules.flags.max_streams {
+    let limits = &shared.rules.flags.max_streams;
+    let turn = usize::try_from(conn_no - 1).unwrap_or(0) % limits.len().max(1);
+    if let Some(&n) = limits.get(turn) {
         builder.max_concurrent_streams(n);
     }
     let mut conn = builder.handshake::<_, Bytes>(tls).await?;
-    let conn_no = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
     let open = Open::default();
     let mut streams = 0u64;
     let mut going_away = false;

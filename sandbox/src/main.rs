@@ -53,7 +53,7 @@ usage:
       --slow-read BPS  --server-cert NAME  --sink  --exit-after SECS
       --hostile garbage|endless|unknown-id|stall-handshake|stall-record
       HTTP/2 provider API: --http2-port N  --unregistered FILE  --h2-status-every N:CODE
-      --goaway-every N  --max-streams N  --h2-delay-ms N
+      --goaway-every N  --max-streams N[,M...]  --h2-delay-ms N
   see docs/sandbox-cli.md for the details";
 
 /// What the command line asks for.
@@ -168,9 +168,14 @@ fn parse_serve(options: &mut Flags<'_>) -> Result<Options, String> {
             }
             "--goaway-every" => o.http2.goaway_every = Some(positive(&flag, options)?),
             "--max-streams" => {
-                let n = positive(&flag, options)?;
-                o.http2.max_streams =
-                    Some(u32::try_from(n).map_err(|_| format!("{flag} is too large"))?);
+                let text = options.value(&flag)?;
+                o.http2.max_streams = text
+                    .split(',')
+                    .map(|n| match number::<u32>(&flag, n.trim())? {
+                        0 => Err(format!("{flag} wants numbers above 0")),
+                        n => Ok(n),
+                    })
+                    .collect::<Result<_, _>>()?;
             }
             "--h2-delay-ms" => o.http2.delay_ms = Some(positive(&flag, options)?),
             other => return Err(unknown("serve", other)),
@@ -289,6 +294,34 @@ mod tests {
             http2: Box::default(),
         };
         assert_eq!(got, Ok(Command::Serve(want)));
+    }
+
+    #[test]
+    fn max_streams_takes_one_value_or_a_list() {
+        for (line, want) in [
+            ("5", vec![5]),
+            ("3,12", vec![3, 12]),
+            ("3, 12,1", vec![3, 12, 1]),
+        ] {
+            let Ok(Command::Serve(o)) = parse(&[
+                "serve".into(),
+                "--certs".into(),
+                "d".into(),
+                "--max-streams".into(),
+                line.into(),
+            ]) else {
+                panic!("{line}");
+            };
+            assert_eq!(o.http2.max_streams, want, "{line}");
+        }
+        for (line, want) in [
+            ("0", "above 0"),
+            ("3,", "wants a number"),
+            ("x", "wants a number"),
+        ] {
+            let err = parse(&args(&format!("serve --certs d --max-streams {line}"))).unwrap_err();
+            assert!(err.contains(want), "{line:?}: {err}");
+        }
     }
 
     #[test]
