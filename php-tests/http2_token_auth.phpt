@@ -23,7 +23,15 @@ printf("logged=%d lost=%d duplicates=%d\n", count($rows), count($tally['lost']),
 $iats = array_unique(array_column($rows, 'iat'));
 $connections = array_unique(array_column($rows, 'conn'));
 apns_check('two connections', count($connections) === 2, json_encode($connections));
-apns_check('one provider token (one iat) for both connections', count($iats) === 1, json_encode($iats));
+// One token for the process, re-minted at most once for the ExpiredProviderToken
+// answers (the same second when the machine is fast, so one iat; under valgrind,
+// two). The second connection starts with a token the first one already used.
+$iatsOf = fn (int $conn) => array_values(array_unique(array_column(
+    array_filter($rows, fn ($r) => $r['conn'] === $conn), 'iat')));
+$ofB = array_values(array_filter($rows, fn ($r) => $r['conn'] === 2));
+usort($ofB, fn ($x, $y) => $x['seq'] <=> $y['seq']);
+apns_check('one provider token for both connections (re-minted at most once)', count($iats) <= 2
+    && $ofB !== [] && in_array($ofB[0]['iat'], $iatsOf(1), true), json_encode([$iatsOf(1), $iatsOf(2)]));
 $first = array_values(array_filter($rows, fn ($r) => $r['stream'] === 1));
 apns_check('the first request of each connection went alone', count($first) === 2 && max(array_column($first, 'concurrent')) === 1,
     json_encode($first));
@@ -50,7 +58,7 @@ foreach ($other->flush() as $f) {
 a: sent=50 failed=0; b: sent=50 failed=0
 logged=100 lost=0 duplicates=0
 two connections: ok
-one provider token (one iat) for both connections: ok
+one provider token for both connections (re-minted at most once): ok
 the first request of each connection went alone: ok
 the 403 ExpiredProviderToken answers were retried: ok
 wrong key id: status=403 reason=InvalidProviderToken

@@ -384,6 +384,36 @@ fn max_concurrent_streams_respected() {
     assert!(max >= 2, "no concurrency at all: {max}");
 }
 
+/// A kept (persistent) connection handed to a new owner takes that owner's
+/// options: its own `max_streams` cap applies from then on.
+#[test]
+fn hand_over_applies_the_new_owners_options() {
+    let sandbox = Sandbox::start(&["--h2-delay-ms", "5"]);
+    let capped = |max_streams| Options {
+        max_streams,
+        ..Options::default()
+    };
+    let mut sender = sandbox.sender_with(Auth::Certificate, capped(2));
+    assert_eq!(send_many(&mut sender, 100).0, vec![]);
+    sender.hand_over(capped(6));
+    assert_eq!(send_many(&mut sender, 100).0, vec![]);
+    let lines = sandbox.lines();
+    assert_eq!(lines.len(), 200);
+    let max = |part: &[serde_json::Value]| {
+        part.iter()
+            .map(|l| l["concurrent"].as_u64().unwrap())
+            .max()
+            .unwrap()
+    };
+    let (first, second) = lines.split_at(100);
+    assert_eq!(max(first), 2, "the first owner's cap");
+    assert_eq!(max(second), 6, "the second owner's cap");
+    assert!(
+        lines.iter().all(|l| l["conn"] == 1),
+        "one connection throughout"
+    );
+}
+
 #[test]
 fn one_token_for_two_senders() {
     let sandbox = Sandbox::start(&[]);

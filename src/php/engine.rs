@@ -42,11 +42,7 @@ impl Engine {
             }
             Protocol::Http2 => {
                 let auth = auth(options)?;
-                let http2 = Http2Options {
-                    timeout: options.timeout,
-                    max_streams: options.max_streams,
-                    ..Http2Options::default()
-                };
+                let http2 = http2_options(options);
                 Ok(Engine::Http2(Http2Sender::connect(
                     endpoint,
                     tls,
@@ -132,9 +128,18 @@ impl Engine {
             Engine::Binary(s) => s.hand_over(binary_options(options)),
             Engine::Http2(s) => {
                 drop(s.take_failures());
+                s.hand_over(http2_options(options));
                 Ok(())
             }
         }
+    }
+}
+
+fn http2_options(o: &ConnectOptions) -> Http2Options {
+    Http2Options {
+        timeout: o.timeout,
+        max_streams: o.max_streams,
+        ..Http2Options::default()
     }
 }
 

@@ -392,6 +392,12 @@ impl Http2Sender {
         Ok(identifier)
     }
 
+    /// A kept connection goes to a new owner, with that owner's options (the
+    /// connection and what it has queued stay as they are).
+    pub fn hand_over(&mut self, options: Options) {
+        self.options = options;
+    }
+
     /// The `apns-id` of the notification last queued by [`Http2Sender::send`].
     pub fn last_apns_id(&self) -> &str {
         &self.last_apns_id
