@@ -14,7 +14,8 @@ use crate::protocol::binary::{Command, PRIORITY_IMMEDIATE, PRIORITY_POWER_SAVING
 use crate::transport::endpoint::Protocol;
 use crate::Error;
 
-/// Connection options of `new ApnsConnection()`, in the contract's order, then ours.
+/// Connection options of `new ApnsConnection()`, in the contract's order, then
+/// ours. The first six are also `feedback()`'s.
 pub const CONNECT_OPTIONS: &[&str] = &[
     "local_cert",
     "local_pk",
@@ -32,32 +33,17 @@ pub const CONNECT_OPTIONS: &[&str] = &[
     "max_streams",
 ];
 
-/// Options of `ApnsConnection::feedback()`: the TLS ones and the timeout.
-pub const FEEDBACK_OPTIONS: &[&str] = &[
-    "local_cert",
-    "local_pk",
-    "passphrase",
-    "cafile",
-    "peer_name",
-    "timeout",
-];
+/// Options of `ApnsConnection::feedback()`: the first six connection options,
+/// the TLS ones and the timeout.
+pub const FEEDBACK_OPTIONS: &[&str] = match CONNECT_OPTIONS.split_at_checked(6) {
+    Some((feedback, _)) => feedback,
+    None => &[],
+};
 
 /// Connection options that only the HTTP/2 API uses.
 const HTTP2_CONNECT_OPTIONS: &[&str] = &["auth_key", "key_id", "team_id", "topic", "max_streams"];
 
-/// Per-notification options of `send()` and `pack()`.
-pub const SEND_OPTIONS: &[&str] = &[
-    "identifier",
-    "expiry",
-    "priority",
-    "command",
-    "topic",
-    "push_type",
-    "collapse_id",
-    "apns_id",
-];
-
-/// Per-notification options of `sendMany()`: those of `send()` and `progress`.
+/// Per-notification options of `sendMany()`: those of `send()`, then `progress`.
 pub const SEND_MANY_OPTIONS: &[&str] = &[
     "identifier",
     "expiry",
@@ -69,6 +55,13 @@ pub const SEND_MANY_OPTIONS: &[&str] = &[
     "apns_id",
     "progress",
 ];
+
+/// Per-notification options of `send()` and `pack()`: those of `sendMany()`
+/// but its last, `progress`.
+pub const SEND_OPTIONS: &[&str] = match SEND_MANY_OPTIONS.split_last() {
+    Some((_, send)) => send,
+    None => &[],
+};
 
 /// Per-notification options that only the HTTP/2 API uses.
 const HTTP2_SEND_OPTIONS: &[&str] = &["topic", "push_type", "collapse_id", "apns_id"];

@@ -305,11 +305,7 @@ impl<C: Connector> Sender<C> {
     }
 
     fn check_open(&self) -> Result<()> {
-        if self.closed {
-            Err(Error::Closed)
-        } else {
-            Ok(())
-        }
+        super::check_open(self.closed)
     }
 
     fn next_default_identifier(&mut self) -> u32 {
@@ -340,20 +336,19 @@ impl<C: Connector> Sender<C> {
         self.window.push(frame, identifier);
         self.stats.sent += 1;
         // A lone notification goes out at once; in a burst, frames gather into
-        // chunks of WRITE_CHUNK. The clock is read for the first frame after a
-        // write and every 64th, bounding how long a burst waits.
-        // Behind a probe (segments after a silent drop) no chunk can fill up:
-        // what may be written goes at once.
+        // chunks of WRITE_CHUNK. Behind a probe (segments after a silent drop)
+        // no chunk can fill up: what may be written goes at once. The clock is
+        // read for the first frame after a write and every 64th, bounding how
+        // long a burst waits.
         let waiting = self.window.unwritten_len();
-        if waiting >= WRITE_CHUNK
+        let due = waiting >= WRITE_CHUNK
             || (waiting > 0 && self.window.held_back())
             || ((was_idle || self.stats.sent % 64 == 0)
-                && self.last_push.elapsed() >= PUSH_INTERVAL)
-        {
-            self.pump()?;
-        } else if waiting <= MAX_UNWRITTEN {
+                && self.last_push.elapsed() >= PUSH_INTERVAL);
+        if !due {
             return Ok(());
         }
+        self.pump()?;
         if self.window.unwritten_len() > MAX_UNWRITTEN {
             self.drive(Goal::Unwritten(MAX_UNWRITTEN / 4), None)?;
         }

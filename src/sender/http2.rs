@@ -461,11 +461,7 @@ impl Http2Sender {
     }
 
     fn check_open(&self) -> Result<()> {
-        if self.closed {
-            Err(Error::Closed)
-        } else {
-            Ok(())
-        }
+        super::check_open(self.closed)
     }
 
     // ----- inside the runtime -----

@@ -44,3 +44,13 @@ pub struct Stats {
     /// Whether a connection is open now.
     pub connected: bool,
 }
+
+/// `Err(Error::Closed)` once an engine was closed: every call after `close()`
+/// says so instead of reconnecting.
+fn check_open(closed: bool) -> crate::error::Result<()> {
+    if closed {
+        Err(crate::error::Error::Closed)
+    } else {
+        Ok(())
+    }
+}

@@ -190,6 +190,17 @@ fn options() -> Options {
     }
 }
 
+/// A sender to a gateway that rejects tokens starting with a byte of `invalid`.
+fn rejecting(invalid: &HashSet<u8>) -> (Sender<FakeConnector>, Shared) {
+    sender(
+        Script {
+            invalid: invalid.clone(),
+            ..Script::default()
+        },
+        options(),
+    )
+}
+
 fn sender(script: Script, options: Options) -> (Sender<FakeConnector>, Shared) {
     let gw = Rc::new(RefCell::new(Gateway {
         script,
@@ -210,17 +221,21 @@ fn token(class: u8, i: u32) -> [u8; 32] {
 
 const PAYLOAD: &[u8] = br#"{"aps":{"alert":"hello"}}"#;
 
+/// A command-2 notification of `PAYLOAD` to `token`, numbered by the engine.
+fn framed(token: &[u8; 32]) -> Outgoing<'_> {
+    Outgoing {
+        command: Command::Framed,
+        token,
+        payload: PAYLOAD,
+        identifier: None,
+        expiry: 0,
+        priority: 10,
+    }
+}
+
 fn send_all(s: &mut Sender<FakeConnector>, tokens: &[[u8; 32]]) {
     for t in tokens {
-        s.send(&Outgoing {
-            command: Command::Framed,
-            token: t,
-            payload: PAYLOAD,
-            identifier: None,
-            expiry: 0,
-            priority: 10,
-        })
-        .unwrap();
+        s.send(&framed(t)).unwrap();
     }
 }
 
@@ -338,13 +353,7 @@ fn invalid_tokens_are_reported_and_everything_after_them_resent_once() {
 #[test]
 fn repeated_caller_identifiers_are_not_confused() {
     let invalid: HashSet<u8> = [0xbb].into();
-    let (mut s, gw) = sender(
-        Script {
-            invalid: invalid.clone(),
-            ..Script::default()
-        },
-        options(),
-    );
+    let (mut s, gw) = rejecting(&invalid);
     let tokens = batch(50, Some(10));
     for t in &tokens {
         let id = s
@@ -471,15 +480,7 @@ fn a_gateway_that_goes_away_ends_in_a_clear_error_and_a_failure_list() {
     let mut errors = Vec::new();
     let mut refused = HashSet::new();
     for (i, t) in tokens.iter().enumerate() {
-        let n = Outgoing {
-            command: Command::Framed,
-            token: t,
-            payload: PAYLOAD,
-            identifier: None,
-            expiry: 0,
-            priority: 10,
-        };
-        if let Err(e) = s.send(&n) {
+        if let Err(e) = s.send(&framed(t)) {
             // Once given up, sends fail at once and are not taken: they are the caller's to retry.
             if e.to_string()
                 .starts_with("not sent: fake:2195 is unreachable")
@@ -571,27 +572,13 @@ fn closed_senders_refuse_work() {
     s.close().unwrap();
     assert!(!s.is_connected());
     let t = token(0xaa, 1);
-    let n = Outgoing {
-        command: Command::Framed,
-        token: &t,
-        payload: PAYLOAD,
-        identifier: None,
-        expiry: 0,
-        priority: 10,
-    };
-    assert_eq!(s.send(&n), Err(Error::Closed));
+    assert_eq!(s.send(&framed(&t)), Err(Error::Closed));
 }
 
 #[test]
 fn a_kept_connection_reports_nothing_of_its_previous_owner() {
     let invalid: HashSet<u8> = [0xbb].into();
-    let (mut s, gw) = sender(
-        Script {
-            invalid: invalid.clone(),
-            ..Script::default()
-        },
-        options(),
-    );
+    let (mut s, gw) = rejecting(&invalid);
     // The first request sends a bad token and five good ones, and ends without flush().
     let first = [
         token(0xbb, 0),
