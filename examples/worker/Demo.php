@@ -5,8 +5,11 @@
  *
  * The demo tokens: N/4 of them (at least 20), of which 1 in 200 (at least 3) are
  * invalid (written to the file the local sandbox gets as --invalid-tokens) and 2
- * are listed by the sandbox's feedback service. Three token groups of 25. Each
- * notification goes to 1–3 tokens, and one in ten also to a group.
+ * are dead: listed by the sandbox's feedback service (binary) or answered 410
+ * Unregistered (HTTP/2). Three token groups of 25. Each notification goes to 1–3
+ * tokens, and one in ten also to a group. One in ten is a background push
+ * (push type background, priority 5 by default), one in seven has a collapse id,
+ * one in five an expiration.
  */
 
 declare(strict_types=1);
@@ -17,7 +20,7 @@ use PDO;
 
 final class Demo
 {
-    /** @param array{invalid: string, feedback: string} $files */
+    /** @param array{invalid: string, feedback: string, unregistered: string} $files */
     public static function seed(Queue $queue, int $count, array $files): array
     {
         $tokenCount = max(20, intdiv($count, 4));
@@ -35,6 +38,8 @@ final class Demo
         $feedback = array_map(fn($i) => $tokens[$i], array_slice($picks, $invalidCount));
         self::append($files['invalid'], array_map(fn($t) => "$t\n", $invalid));
         self::append($files['feedback'], array_map(fn($t) => (time() + 5) . " $t\n", $feedback));
+        // Apple's 410 timestamp is in milliseconds, after the tokens' registration: deactivated.
+        self::append($files['unregistered'], array_map(fn($t) => (time() + 5) * 1000 . " $t\n", $feedback));
 
         $groups = [];
         $queue->transaction(function () use ($queue, $ids, &$groups) {
@@ -48,9 +53,15 @@ final class Demo
             $queue->transaction(function () use ($queue, $ids, $groups, $alerts, $done, $count) {
                 for ($n = $done; $n < min($done + 500, $count); $n++) {
                     $targets = array_map(fn($k) => $ids[$k], (array) array_rand($ids, mt_rand(1, 3)));
-                    $payload = ['aps' => ['alert' => $alerts[$n % count($alerts)], 'sound' => 'default', 'badge' => 1],
-                        'demo' => $n + 1];
-                    $queue->enqueue($payload, $targets, mt_rand(1, 10) === 1 ? [$groups[array_rand($groups)]] : []);
+                    $fields = array_filter([
+                        'push_type' => $n % 10 === 9 ? 'background' : null,
+                        'collapse_id' => $n % 7 === 6 ? 'demo-news' : null,
+                        'expiration' => $n % 5 === 4 ? time() + 3600 : null,
+                    ], fn($v) => $v !== null);
+                    $payload = isset($fields['push_type'])
+                        ? ['aps' => ['content-available' => 1], 'demo' => $n + 1]
+                        : ['aps' => ['alert' => $alerts[$n % count($alerts)], 'sound' => 'default', 'badge' => 1], 'demo' => $n + 1];
+                    $queue->enqueue($payload, $targets, mt_rand(1, 10) === 1 ? [$groups[array_rand($groups)]] : [], $fields);
                 }
             });
         }

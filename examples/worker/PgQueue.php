@@ -66,22 +66,37 @@ final class PgQueue extends Queue
                     PRIMARY KEY (notification_id, token)
                 );
                 SQL);
+            $this->migrate();
         } finally {
             $this->pdo->exec('SELECT pg_advisory_unlock(2195)');
         }
     }
 
+    protected function columns(string $table): array
+    {
+        $stmt = $this->pdo->prepare(
+            'SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?');
+        $stmt->execute([$table]);
+        return $stmt->fetchAll(PDO::FETCH_COLUMN);
+    }
+
+    protected function type(string $kind): string
+    {
+        return ['text' => 'TEXT', 'int' => 'INTEGER', 'time' => 'BIGINT'][$kind];
+    }
+
     public function claim(string $worker, int $limit): array
     {
         $stmt = $this->pdo->prepare(
-            "UPDATE notifications SET state = 'claimed', claimed_by = :worker, claimed_at = :now
-              WHERE id IN (SELECT id FROM notifications WHERE state = 'queued'
+            "UPDATE notifications SET state = 'claimed', claimed_by = :worker, claimed_at = :claimed_at
+              WHERE id IN (SELECT id FROM notifications WHERE " . self::CLAIMABLE . "
                             ORDER BY id FOR UPDATE SKIP LOCKED LIMIT " . (int) $limit . ")
-          RETURNING id, payload, attempts");
-        $stmt->execute(['worker' => $worker, 'now' => time()]);
+          RETURNING " . self::CLAIM_COLUMNS);
+        $now = time();
+        $stmt->execute(['worker' => $worker, 'claimed_at' => $now, 'now' => $now]);
         $rows = $stmt->fetchAll(PDO::FETCH_ASSOC);
         usort($rows, fn($a, $b) => $a['id'] <=> $b['id']);
-        return array_map(fn($r) => ['id' => (int) $r['id'], 'payload' => (string) $r['payload'], 'attempts' => (int) $r['attempts']], $rows);
+        return array_map(self::claimed(...), $rows);
     }
 
     protected function sequence(string $table): ?string

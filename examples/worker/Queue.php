@@ -6,17 +6,25 @@
  * Schema (created on first use, see SqliteQueue::schema() / PgQueue::schema()):
  *
  *   notifications        id, payload (JSON text), created_at, state (queued | claimed | sent | failed),
- *                        claimed_by, claimed_at, sent_at, attempts, last_error
- *   device_tokens        id, token (64 lowercase hex), active, deactivated_reason, deactivated_at, registered_at
+ *                        claimed_by, claimed_at, sent_at, attempts, last_error, retry_at,
+ *                        and the HTTP/2 fields (null: the worker's defaults): push_type,
+ *                        priority (10 | 5), expiration (unix time, 0: do not store), collapse_id, topic
+ *   device_tokens        id, token (lowercase hex), active, deactivated_reason, deactivated_at,
+ *                        registered_at (when the app last reported the token: addToken())
  *   token_groups         id, name
  *   token_group_members  group_id, token_id
  *   notification_targets notification_id, token_id or group_id (one of the two)
- *   deliveries           notification_id, token, status ('accepted' | 'failed'), apns_status, reason, sent_at
+ *   deliveries           notification_id, token, status ('accepted' | 'failed'), apns_status, reason,
+ *                        sent_at, apns_id (HTTP/2: the request's apns-id)
  *
  * Times are unix seconds. A notification goes queued -> claimed -> sent or failed,
- * or back to queued (a retry, or a worker that stops). `deliveries` holds one row
- * per token settled for a notification, so that a notification re-claimed after a
- * retry or a stop is only sent to the tokens not settled yet.
+ * or back to queued (a retry, not claimed again before retry_at; or a worker that
+ * stops). `deliveries` holds one row per token settled for a notification, so that
+ * a notification re-claimed after a retry or a stop is only sent to the tokens not
+ * settled yet.
+ *
+ * Queues made by an older worker are migrated in place on start: the columns of
+ * ADDED_COLUMNS are added (nullable, so old rows keep working).
  *
  * The dialect bits (schema, claiming) are in SqliteQueue and PgQueue.
  */
@@ -29,6 +37,28 @@ use PDO;
 
 abstract class Queue
 {
+    /** Apple's apns-push-type values. */
+    public const PUSH_TYPES = ['alert', 'background', 'voip', 'complication', 'fileprovider', 'mdm', 'location',
+        'liveactivity', 'pushtotalk'];
+
+    /** The per-notification HTTP/2 fields enqueue() takes, as stored in `notifications`. */
+    public const FIELDS = ['push_type', 'priority', 'expiration', 'collapse_id', 'topic'];
+
+    /**
+     * Columns added after the first schema, [table, column, kind] (kind: 'text',
+     * 'int', 'time'). schema() creates the first schema; migrate() adds these where
+     * missing, so new and old queues end up the same.
+     */
+    private const ADDED_COLUMNS = [
+        ['notifications', 'push_type', 'text'],
+        ['notifications', 'priority', 'int'],
+        ['notifications', 'expiration', 'time'],
+        ['notifications', 'collapse_id', 'text'],
+        ['notifications', 'topic', 'text'],
+        ['notifications', 'retry_at', 'time'],
+        ['deliveries', 'apns_id', 'text'],
+    ];
+
     protected PDO $pdo;
 
     public function __construct(PDO $pdo)
@@ -56,14 +86,58 @@ abstract class Queue
         return $this->pdo;
     }
 
-    /** Creates the tables when they do not exist. */
+    /** Creates the tables when they do not exist, then migrate()s them (under the dialect's lock). */
     abstract protected function schema(): void;
 
+    /** The column names of a table. */
+    abstract protected function columns(string $table): array;
+
+    /** The SQL type of a column kind of ADDED_COLUMNS ('text', 'int', 'time'). */
+    abstract protected function type(string $kind): string;
+
+    /** Adds the columns of ADDED_COLUMNS that an older queue lacks; returns the ones added. */
+    protected function migrate(): array
+    {
+        $have = [];
+        $added = [];
+        foreach (self::ADDED_COLUMNS as [$table, $column, $kind]) {
+            $have[$table] ??= $this->columns($table);
+            if (!in_array($column, $have[$table], true)) {
+                $this->pdo->exec("ALTER TABLE $table ADD COLUMN $column " . $this->type($kind));
+                $added[] = "$table.$column";
+            }
+        }
+        return $added;
+    }
+
     /**
-     * Claims up to $limit queued notifications for $worker; no two workers ever
-     * get the same row. Returns list<['id' => int, 'payload' => string, 'attempts' => int]>.
+     * Claims up to $limit queued notifications due now (retry_at passed) for
+     * $worker; no two workers ever get the same row. Returns a list of
+     * ['id' => int, 'payload' => string, 'attempts' => int] + the FIELDS (null when not set).
      */
     abstract public function claim(string $worker, int $limit): array;
+
+    /** The columns claim() returns, and the WHERE of the rows it may claim (binds :now). */
+    protected const CLAIM_COLUMNS = 'id, payload, attempts, push_type, priority, expiration, collapse_id, topic';
+    protected const CLAIMABLE = "state = 'queued' AND (retry_at IS NULL OR retry_at <= :now)";
+
+    /** A claimed row with PHP types. */
+    protected static function claimed(array $r): array
+    {
+        $int = fn($v) => $v === null ? null : (int) $v;
+        return ['id' => (int) $r['id'], 'payload' => (string) $r['payload'], 'attempts' => (int) $r['attempts'],
+            'push_type' => $r['push_type'], 'priority' => $int($r['priority']), 'expiration' => $int($r['expiration']),
+            'collapse_id' => $r['collapse_id'], 'topic' => $r['topic']];
+    }
+
+    /** When the next notification waiting for its retry is due (unix time), or null when none waits. */
+    public function nextRetryAt(): ?int
+    {
+        $stmt = $this->pdo->prepare("SELECT MIN(retry_at) FROM notifications WHERE state = 'queued' AND retry_at > ?");
+        $stmt->execute([time()]);
+        $at = $stmt->fetchColumn();
+        return $at === null || $at === false ? null : (int) $at;
+    }
 
     /** Runs $fn in one transaction (also batching writes: SQLite commits are slow); nests. */
     public function transaction(callable $fn): mixed
@@ -115,8 +189,8 @@ abstract class Queue
     /**
      * Records settled tokens of notifications, one transaction for all.
      *
-     * @param list<array{0:int,1:string,2:string,3:?int,4:?string}> $rows
-     *        [notification id, token, 'accepted'|'failed', apns status, reason]
+     * @param list<array{0:int,1:string,2:string,3:?int,4:?string,5:?string}> $rows
+     *        [notification id, token, 'accepted'|'failed', apns status, reason, apns_id]
      */
     public function recordDeliveries(array $rows): void
     {
@@ -126,10 +200,10 @@ abstract class Queue
         $now = time();
         $this->transaction(function () use ($rows, $now) {
             $stmt = $this->pdo->prepare(
-                'INSERT INTO deliveries (notification_id, token, status, apns_status, reason, sent_at)
-                 VALUES (?, ?, ?, ?, ?, ?)');
-            foreach ($rows as [$id, $token, $status, $apnsStatus, $reason]) {
-                $stmt->execute([$id, $token, $status, $apnsStatus, $reason, $now]);
+                'INSERT INTO deliveries (notification_id, token, status, apns_status, reason, sent_at, apns_id)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)');
+            foreach ($rows as [$id, $token, $status, $apnsStatus, $reason, $apnsId]) {
+                $stmt->execute([$id, $token, $status, $apnsStatus, $reason, $now, $apnsId]);
             }
         });
     }
@@ -151,6 +225,20 @@ abstract class Queue
         $stmt = $this->pdo->prepare($sql);
         $stmt->execute($args);
         return $stmt->rowCount();
+    }
+
+    /**
+     * Marks a token inactive after Apple's 410 (Unregistered, ExpiredToken) with
+     * its timestamp in milliseconds: only if the app did not register the token
+     * again after that moment. registered_at has whole seconds: a registration in
+     * the same second as Apple's timestamp may have come after it, so the token
+     * is kept (a dead token costs one more 410; a live one deactivated loses the
+     * user's notifications). Without a timestamp: deactivated.
+     */
+    public function deactivateUnregistered(string $token, string $reason, ?int $timestampMs): int
+    {
+        // registered_at * 1000 + 999 <= $timestampMs, in whole seconds:
+        return $this->deactivate($token, $reason, $timestampMs === null ? null : intdiv($timestampMs - 999, 1000));
     }
 
     /** Counts of the settled tokens of a notification: ['accepted' => n, 'failed' => n, 'reason' => a failure reason]. */
@@ -180,18 +268,19 @@ abstract class Queue
 
     /**
      * Puts claimed notifications back in the queue: a retry ($attempt true: the
-     * attempt counts, $reason is kept) or a worker stopping (it does not count).
+     * attempt counts, $reason is kept, not claimed again before $retryAt) or a
+     * worker stopping (it does not count).
      */
-    public function release(array $ids, bool $attempt = false, ?string $reason = null): void
+    public function release(array $ids, bool $attempt = false, ?string $reason = null, ?int $retryAt = null): void
     {
         if ($ids === []) {
             return;
         }
         $in = implode(',', array_map('intval', $ids));
         $sql = "UPDATE notifications SET state = 'queued', claimed_by = NULL, claimed_at = NULL"
-            . ($attempt ? ', attempts = attempts + 1, last_error = ?' : '')
+            . ($attempt ? ', attempts = attempts + 1, last_error = ?, retry_at = ?' : '')
             . " WHERE id IN ($in) AND state = 'claimed'";
-        $this->pdo->prepare($sql)->execute($attempt ? [$reason] : []);
+        $this->pdo->prepare($sql)->execute($attempt ? [$reason, $retryAt] : []);
     }
 
     /** Keeps claims alive during a long batch (see releaseStale()). */
@@ -264,12 +353,24 @@ abstract class Queue
     /**
      * Queues a notification for token ids and group ids; returns its id.
      * $payload: an array (encoded here) or JSON text.
+     *
+     * $fields, for the HTTP/2 API (each optional; the worker's --topic and
+     * --push-type are the defaults): 'push_type' (alert, background, voip …),
+     * 'priority' (10 or 5; default 10, 5 for background), 'expiration' (unix time
+     * until which APNs keeps trying; 0: do not store), 'collapse_id' (at most 64
+     * bytes), 'topic' (bundle id). The binary protocol sends expiration and
+     * priority and ignores the others.
+     *
+     * @throws \InvalidArgumentException naming the field when one is not valid
      */
-    public function enqueue(array|string $payload, array $tokenIds = [], array $groupIds = []): int
+    public function enqueue(array|string $payload, array $tokenIds = [], array $groupIds = [], array $fields = []): int
     {
         $json = is_string($payload) ? $payload : json_encode($payload, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR);
-        $this->pdo->prepare("INSERT INTO notifications (payload, created_at, state, attempts) VALUES (?, ?, 'queued', 0)")
-            ->execute([$json, time()]);
+        $fields = self::checkFields($fields);
+        $this->pdo->prepare("INSERT INTO notifications (payload, created_at, state, attempts, push_type, priority, expiration,
+                collapse_id, topic) VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?)")
+            ->execute([$json, time(), $fields['push_type'], $fields['priority'], $fields['expiration'],
+                $fields['collapse_id'], $fields['topic']]);
         $id = (int) $this->pdo->lastInsertId($this->sequence('notifications'));
         $stmt = $this->pdo->prepare('INSERT INTO notification_targets (notification_id, token_id, group_id) VALUES (?, ?, ?)');
         foreach (array_unique($tokenIds) as $tokenId) {
@@ -279,6 +380,37 @@ abstract class Queue
             $stmt->execute([$id, null, $groupId]);
         }
         return $id;
+    }
+
+    /** enqueue()'s $fields, checked, with every key of FIELDS (null when not given). */
+    private static function checkFields(array $fields): array
+    {
+        $unknown = array_diff(array_keys($fields), self::FIELDS);
+        if ($unknown !== []) {
+            throw new \InvalidArgumentException("enqueue(): unknown field '" . reset($unknown) . "' (known: "
+                . implode(', ', self::FIELDS) . ')');
+        }
+        $f = $fields + array_fill_keys(self::FIELDS, null);
+        $fail = fn(string $why) => throw new \InvalidArgumentException("enqueue(): $why");
+        if ($f['push_type'] !== null && !in_array($f['push_type'], self::PUSH_TYPES, true)) {
+            $fail("push_type must be one of " . implode(', ', self::PUSH_TYPES) . ', not ' . json_encode($f['push_type']));
+        }
+        if ($f['priority'] !== null && !in_array($f['priority'], [5, 10], true)) {
+            $fail('priority must be 10 (immediately) or 5 (power-saving), not ' . json_encode($f['priority']));
+        }
+        if ($f['priority'] === 10 && $f['push_type'] === 'background') {
+            $fail('priority 10 is not allowed with push_type background (APNs requires 5)');
+        }
+        if ($f['expiration'] !== null && (!is_int($f['expiration']) || $f['expiration'] < 0)) {
+            $fail('expiration must be a unix time (int >= 0; 0: do not store), not ' . json_encode($f['expiration']));
+        }
+        if ($f['collapse_id'] !== null && (!is_string($f['collapse_id']) || strlen($f['collapse_id']) > 64)) {
+            $fail('collapse_id must be a string of at most 64 bytes');
+        }
+        if ($f['topic'] !== null && (!is_string($f['topic']) || !preg_match('/^[^\s]+$/', $f['topic']))) {
+            $fail('topic must be a bundle id like com.example.app, not ' . json_encode($f['topic']));
+        }
+        return $f;
     }
 
     /** The sequence name lastInsertId() needs (PostgreSQL), or null. */

@@ -79,11 +79,22 @@ final class SqliteQueue extends Queue
                     PRIMARY KEY (notification_id, token)
                 );
                 SQL);
+            $this->migrate();
             $this->pdo->exec('COMMIT');
         } catch (\Throwable $e) {
             $this->pdo->exec('ROLLBACK');
             throw $e;
         }
+    }
+
+    protected function columns(string $table): array
+    {
+        return array_column($this->pdo->query("PRAGMA table_info($table)")->fetchAll(PDO::FETCH_ASSOC), 'name');
+    }
+
+    protected function type(string $kind): string
+    {
+        return $kind === 'text' ? 'TEXT' : 'INTEGER';
     }
 
     public function claim(string $worker, int $limit): array
@@ -92,19 +103,21 @@ final class SqliteQueue extends Queue
         // select the same queued rows in between (PDO::beginTransaction() is DEFERRED).
         $this->pdo->exec('BEGIN IMMEDIATE');
         try {
-            $rows = $this->pdo->query(
-                "SELECT id, payload, attempts FROM notifications WHERE state = 'queued' ORDER BY id LIMIT " . (int) $limit)
-                ->fetchAll(PDO::FETCH_ASSOC);
+            $now = time();
+            $select = $this->pdo->prepare('SELECT ' . self::CLAIM_COLUMNS . ' FROM notifications WHERE ' . self::CLAIMABLE
+                . ' ORDER BY id LIMIT ' . (int) $limit);
+            $select->execute(['now' => $now]);
+            $rows = $select->fetchAll(PDO::FETCH_ASSOC);
             if ($rows !== []) {
                 $in = implode(',', array_map(fn($r) => (int) $r['id'], $rows));
                 $this->pdo->prepare("UPDATE notifications SET state = 'claimed', claimed_by = ?, claimed_at = ? WHERE id IN ($in)")
-                    ->execute([$worker, time()]);
+                    ->execute([$worker, $now]);
             }
             $this->pdo->exec('COMMIT');
         } catch (\Throwable $e) {
             $this->pdo->exec('ROLLBACK');
             throw $e;
         }
-        return array_map(fn($r) => ['id' => (int) $r['id'], 'payload' => $r['payload'], 'attempts' => (int) $r['attempts']], $rows);
+        return array_map(self::claimed(...), $rows);
     }
 }

@@ -16,6 +16,17 @@
  * chunk: sendMany() flushes after each call, and flush() waits a grace period for
  * late error responses (0.5 s by default), which per notification would cap the
  * worker at two notifications a second.
+ *
+ * Both protocols: over HTTP/2 each notification carries its row's push type,
+ * priority, expiration, collapse id and topic (the worker's defaults when null)
+ * and an apns-id of ours, recorded with its delivery; over the binary protocol
+ * only expiration and priority exist, and the rest is ignored (logged once).
+ *
+ * Outcomes: accepted; rejected for good (recorded; dead tokens deactivated:
+ * binary 8, 400 BadDeviceToken, 410 Unregistered unless registered again since
+ * Apple's timestamp); retried with back-off, an attempt counted (429, 5xx, binary
+ * 1, and undelivered: no HTTP status, 0 today over https:// and 255 over ssl://);
+ * credentials refused (403): nothing counted, the worker stops with a FatalError.
  */
 
 declare(strict_types=1);
@@ -27,10 +38,14 @@ use ApnsException;
 
 final class Worker
 {
-    /** Statuses worth another attempt: not delivered (gave up), processing error; HTTP/2 429, 500, 503. */
-    private const RETRYABLE = [1, 255, 429, 500, 503];
-    /** Reasons that mean the token is dead: deactivate it. */
-    private const DEAD_REASONS = ['Invalid token', 'Unregistered', 'BadDeviceToken'];
+    /**
+     * Statuses worth another attempt besides 5xx: not delivered (no HTTP status:
+     * 0 over https:// today, 255 over ssl://; one status for both is coming and
+     * both mean the same), binary processing error, HTTP/2 429 TooManyRequests.
+     */
+    private const RETRYABLE = [0, 1, 255, 429];
+    /** Reasons that mean the token is dead: deactivate it (410 goes through its timestamp check). */
+    private const DEAD_REASONS = ['Invalid token', 'BadDeviceToken'];
 
     private array $options;
     private ?ApnsConnection $connection = null;
@@ -39,13 +54,22 @@ final class Worker
     private float $nextFeedback = 0.0;
     private float $nextStatsLine = 0.0;
     private int $backoff = 0;
+    /** Whether the open connection speaks HTTP/2 (else the binary protocol). */
+    private bool $http2 = false;
+    private bool $warnedBinaryFields = false;
+    /** APNs refused our credentials (403): the reason; the worker stops. */
+    private ?string $credentialsRefused = null;
 
-    /** In flight since the last flush: identifier => [notification id, token]. */
+    /** In flight since the last flush: identifier => [notification id, token, apns_id]. */
     private array $inflight = [];
-    /** Settled since the last write: [notification id, token, status, apns status, reason]. */
+    /** Settled since the last write: [notification id, token, status, apns status, reason, apns_id]. */
     private array $results = [];
     /** Notifications of the batch with tokens to retry: id => reason. */
     private array $retry = [];
+    /** Notifications of the batch to put back without counting an attempt (credentials refused): id => true. */
+    private array $noAttempt = [];
+    /** Notifications of the batch that can never be sent (their payload or fields): id => reason. */
+    private array $invalid = [];
 
     /** Totals since start. */
     private array $totals = ['notifications' => 0, 'sent' => 0, 'failed' => 0, 'retried' => 0,
@@ -57,7 +81,8 @@ final class Worker
      * @param ?\Closure(): array $feedback         reads the feedback service: list<['timestamp','token']>
      * @param \Closure(string, string): void $log  ($level, $message): 'info', 'warning', 'error'
      * @param array $options  worker (id), batch, chunk, once, poll (s), max_attempts,
-     *                        feedback_interval (s), stats_interval (s), stale_after (s), progress (?Progress)
+     *                        feedback_interval (s), stats_interval (s), stale_after (s), progress (?Progress),
+     *                        push_type (the default apns-push-type, 'alert')
      */
     public function __construct(
         private Queue $queue,
@@ -77,6 +102,7 @@ final class Worker
             'stats_interval' => 10,
             'stale_after' => 900,
             'progress' => null,
+            'push_type' => 'alert',
         ];
     }
 
@@ -109,7 +135,13 @@ final class Worker
             $batch = $this->queue->claim($this->options['worker'], $this->options['batch']);
             if ($batch === []) {
                 if ($this->options['once']) {
-                    break;
+                    // Done, unless retries wait for their back-off: wait for them.
+                    $due = $this->queue->nextRetryAt();
+                    if ($due === null) {
+                        break;
+                    }
+                    $this->sleep(max(0.05, $due - microtime(true)));
+                    continue;
                 }
                 $this->statsLineWhenDue();
                 $this->sleep($this->options['poll']);
@@ -118,8 +150,16 @@ final class Worker
             $this->processBatch($batch);
             $progress?->update($this->totals, $this->queue->counts()['queued']);
             $this->statsLineWhenDue();
+            if ($this->credentialsRefused !== null) {
+                break;
+            }
         }
         $this->closeConnection();
+        if ($this->credentialsRefused !== null) {
+            $this->log('error', $this->summary('stopped'));
+            throw new FatalError("APNs refused the credentials ({$this->credentialsRefused}, HTTP 403): check the key, "
+                . 'key id, team id and topic (or the certificate); the notifications stay queued');
+        }
         $progress?->finish($this->totals);
         $this->log('info', $this->summary($this->stopping ? 'stopped' : 'queue empty'));
         return $this->totals;
@@ -129,28 +169,24 @@ final class Worker
     private function processBatch(array $batch): void
     {
         $this->totals['batches']++;
-        $this->retry = [];
+        $this->retry = $this->noAttempt = $this->invalid = [];
         $ids = array_column($batch, 'id');
         $started = [];
         foreach ($batch as $notification) {
-            if ($this->stopping || $this->connection === null) {
+            if ($this->stopping || $this->connection === null || $this->credentialsRefused !== null) {
                 break;                          // the rest goes back to the queue, below
             }
             $id = $notification['id'];
             $started[$id] = $notification;
-            $problem = self::payloadProblem($notification['payload']);
-            if ($problem !== null) {
-                $this->queue->finish($id, 'failed', "invalid payload: $problem");
-                $this->totals['failed']++;
-                unset($started[$id]);
-                continue;
-            }
+            $options = $this->sendOptions($notification);
             $after = '';
             do {
                 $page = $this->queue->tokensFor($id, $after, $this->options['chunk']);
                 foreach ($page as $token) {
-                    if (!$this->send($id, $token, $notification['payload'])) {
-                        break 2;                // the connection failed: settle, retry later
+                    if (!$this->send($id, $token, $notification['payload'], $options)) {
+                        // The connection failed (settle, retry later: the loop above stops),
+                        // or this notification can never be sent (end() fails it).
+                        break 2;
                     }
                     if (count($this->inflight) >= $this->options['chunk']) {
                         $this->settle($ids);
@@ -172,6 +208,16 @@ final class Worker
     /** Ends a notification whose tokens were all tried: sent, failed, or queued again. */
     private function end(int $id, int $attempts): void
     {
+        if (isset($this->invalid[$id])) {
+            $this->queue->finish($id, 'failed', $this->invalid[$id]);
+            $this->totals['failed']++;
+            $this->log('warning', "notification $id failed: {$this->invalid[$id]}");
+            return;
+        }
+        if (isset($this->noAttempt[$id])) {
+            $this->queue->release([$id]);       // not its fault: no attempt counted
+            return;
+        }
         if (isset($this->retry[$id])) {
             $reason = $this->retry[$id];
             if ($attempts + 1 >= $this->options['max_attempts']) {
@@ -179,7 +225,9 @@ final class Worker
                 $this->totals['failed']++;
                 $this->log('warning', "notification $id failed after " . ($attempts + 1) . " attempts: $reason");
             } else {
-                $this->queue->release([$id], true, $reason);
+                // Back-off: 1, 2, 4 … 60 s after the attempts so far, so that a failing
+                // notification does not hammer APNs (and waits out a 429).
+                $this->queue->release([$id], true, $reason, time() + min(60, 2 ** $attempts));
                 $this->totals['retried']++;
             }
             return;
@@ -198,33 +246,81 @@ final class Worker
         $this->totals['notifications']++;
     }
 
-    /** Sends one notification to one token; false when the connection failed. */
-    private function send(int $id, string $token, string $payload): bool
+    /**
+     * The send() options of a claimed notification. HTTP/2: its fields, the
+     * defaults where null (the connection's topic; --push-type). Binary: only
+     * expiry and priority exist (5 for background pushes, as over HTTP/2); the
+     * other fields are ignored, and the log says so once.
+     */
+    private function sendOptions(array $n): array
+    {
+        $pushType = $n['push_type'] ?? $this->options['push_type'];
+        $options = ['expiry' => $n['expiration'], 'priority' => $n['priority']];
+        if ($this->http2) {
+            $options += ['push_type' => $pushType, 'topic' => $n['topic'], 'collapse_id' => $n['collapse_id']];
+        } else {
+            $options['priority'] ??= $pushType === 'background' ? 5 : null;
+            $ignored = array_keys(array_filter(['push_type' => $n['push_type'], 'collapse_id' => $n['collapse_id'],
+                'topic' => $n['topic']], fn($v) => $v !== null));
+            if ($ignored !== [] && !$this->warnedBinaryFields) {
+                $this->warnedBinaryFields = true;
+                $this->log('warning', 'the binary protocol has no push type, collapse id or topic: the queue\'s push_type, '
+                    . 'collapse_id and topic are ignored (first seen: ' . implode(', ', $ignored) . " of notification {$n['id']}; "
+                    . 'an https:// gateway sends them)');
+            }
+        }
+        return array_filter($options, fn($v) => $v !== null);
+    }
+
+    /**
+     * Sends one notification to one token. False when the connection failed
+     * (retry[] says so) or when the notification itself is invalid (invalid[]).
+     */
+    private function send(int $id, string $token, string $payload, array $options): bool
     {
         if ($this->connection === null) {
             $this->retry[$id] ??= 'connection lost';
             return false;
         }
         $this->identifier = $this->identifier % 0x7fffffff + 1;
+        $options['identifier'] = $this->identifier;
+        $apnsId = $this->http2 ? self::uuid() : null;
+        if ($apnsId !== null) {
+            $options['apns_id'] = $apnsId;
+        }
         try {
-            $this->connection->send($token, $payload, ['identifier' => $this->identifier]);
-            $this->inflight[$this->identifier] = [$id, $token];
+            $this->connection->send($token, $payload, $options);
+            $this->inflight[$this->identifier] = [$id, $token, $apnsId];
             return true;
         } catch (ApnsException $e) {
-            try {
-                ApnsConnection::pack($token, $payload);
-            } catch (ApnsException $invalid) {
-                // Bad input, not a network fault: this token can never be sent to.
-                $this->results[] = [$id, $token, 'failed', null, $invalid->getMessage()];
-                $this->queue->deactivate($token, 'malformed: ' . $invalid->getMessage());
-                $this->totals['deactivated']++;
-                return true;
+            $message = $e->getMessage();
+            if ($e->getCode() === ApnsException::INVALID_INPUT) {
+                // Bad input, not a network fault; the connection stays usable.
+                if (str_starts_with($message, 'device token')) {
+                    // This token can never be sent to.
+                    $this->results[] = [$id, $token, 'failed', null, $message, null];
+                    $this->totals['deactivated'] += $this->queue->deactivate($token, "malformed: $message");
+                    return true;
+                }
+                // The payload or a field: the same for every token of the notification.
+                $this->invalid[$id] = (str_starts_with($message, 'payload') ? 'invalid payload: ' : 'invalid notification: ')
+                    . $message;
+                return false;
             }
-            $this->retry[$id] = $e->getMessage();
-            $this->log('warning', 'send failed: ' . $e->getMessage());
+            $this->retry[$id] = $message;
+            $this->log('warning', "send failed: $message");
             $this->settle([], $e);
             return false;
         }
+    }
+
+    /** A random (version 4) UUID: the apns-id of one request, recorded with its delivery. */
+    private static function uuid(): string
+    {
+        $b = random_bytes(16);
+        $b[6] = chr(ord($b[6]) & 0x0f | 0x40);
+        $b[8] = chr(ord($b[8]) & 0x3f | 0x80);
+        return vsprintf('%s%s-%s-%s-%s-%s%s%s', str_split(bin2hex($b), 4));
     }
 
     /**
@@ -261,26 +357,37 @@ final class Worker
             }
         }
         $dead = [];
+        $unregistered = [];
         foreach ($failures as $f) {
-            [$id, $token] = $this->inflight[$f['identifier']] ?? [null, $f['token']];
+            [$id, $token, $apnsId] = $this->inflight[$f['identifier']] ?? [null, $f['token'], null];
             unset($this->inflight[$f['identifier']]);
             if ($id === null) {
                 $this->log('warning', "failure for an unknown identifier {$f['identifier']}: {$f['reason']}");
                 continue;
             }
-            if (in_array($f['status'], self::RETRYABLE, true)) {
-                $this->retry[$id] = "{$f['reason']} (status {$f['status']})";
+            $status = $f['status'];
+            if (in_array($status, self::RETRYABLE, true) || $status >= 500) {
+                $this->retry[$id] = "{$f['reason']} (status $status)";
                 continue;
             }
-            $this->results[] = [$id, $token, 'failed', $f['status'], $f['reason']];
-            if ($f['status'] === ApnsConnection::STATUS_INVALID_TOKEN || $f['status'] === 410
-                || in_array($f['reason'], self::DEAD_REASONS, true)) {
+            if ($status === 403) {
+                // InvalidProviderToken, BadCertificate …: every notification would get it.
+                // Not the notification's fault: back to the queue, and the worker stops.
+                $this->credentialsRefused ??= $f['reason'];
+                $this->retry[$id] = "{$f['reason']} (status 403)";
+                $this->noAttempt[$id] = true;
+                continue;
+            }
+            $this->results[] = [$id, $token, 'failed', $status, $f['reason'], $f['apns_id'] ?? $apnsId];
+            if ($status === 410) {
+                $unregistered[$token] = [$f['reason'], $f['timestamp'] ?? null];
+            } elseif ($status === ApnsConnection::STATUS_INVALID_TOKEN || in_array($f['reason'], self::DEAD_REASONS, true)) {
                 $dead[$token] = $f['reason'];
             }
         }
-        foreach ($this->inflight as [$id, $token]) {
+        foreach ($this->inflight as [$id, $token, $apnsId]) {
             if ($confirmed) {
-                $this->results[] = [$id, $token, 'accepted', null, null];
+                $this->results[] = [$id, $token, 'accepted', null, null, $apnsId];
             } else {
                 $this->retry[$id] = 'not confirmed by the gateway: ' . $fault?->getMessage();
             }
@@ -290,10 +397,13 @@ final class Worker
         foreach ($this->results as $r) {
             $this->totals[$r[2] === 'accepted' ? 'accepted' : 'rejected']++;
         }
-        $this->queue->transaction(function () use ($dead, $batchIds) {
+        $this->queue->transaction(function () use ($dead, $unregistered, $batchIds) {
             $this->queue->recordDeliveries($this->results);
             foreach ($dead as $token => $reason) {
                 $this->totals['deactivated'] += $this->queue->deactivate($token, $reason);
+            }
+            foreach ($unregistered as $token => [$reason, $timestamp]) {
+                $this->totals['deactivated'] += $this->queue->deactivateUnregistered($token, $reason, $timestamp);
             }
             $this->queue->touch($batchIds);
         });
@@ -310,12 +420,17 @@ final class Worker
             }
             try {
                 $this->connection = ($this->connect)();
+                $this->http2 = ($this->connection->stats()['protocol'] ?? '') === 'http2';
                 $this->totals['connections']++;
                 if ($this->backoff > 0) {
                     $this->log('info', 'reconnected');
                 }
                 $this->backoff = 0;
             } catch (ApnsException $e) {
+                if (in_array($e->getCode(), [ApnsException::CONFIG, ApnsException::CREDENTIALS], true)) {
+                    // A wrong URL, option, key or certificate does not get better by waiting.
+                    throw new FatalError('cannot connect: ' . $e->getMessage(), 0, $e);
+                }
                 // 1, 2, 4 … 60 s, with jitter so that many workers do not reconnect in step.
                 $delay = min(60, 2 ** $this->backoff) * (0.5 + mt_rand() / mt_getrandmax() / 2);
                 $this->backoff = min($this->backoff + 1, 6);
@@ -385,17 +500,6 @@ final class Worker
             . '%d connection(s), %d reconnect(s), %d resent; memory %.1f MB (peak %.1f MB)', $what, $t['sent'], $t['failed'], $t['retried'],
             $t['accepted'], $t['rejected'], $t['deactivated'], $t['connections'], $t['reconnects'], $t['resent'],
             memory_get_usage() / 1048576, memory_get_peak_usage() / 1048576);
-    }
-
-    /** Why a payload cannot be sent (not JSON, too large), or null. */
-    private static function payloadProblem(string $payload): ?string
-    {
-        try {
-            ApnsConnection::pack(str_repeat('0', 63) . '1', $payload);
-            return null;
-        } catch (ApnsException $e) {
-            return $e->getMessage();
-        }
     }
 
     /** Sleeps, waking early when asked to stop. */

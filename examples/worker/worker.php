@@ -11,9 +11,21 @@
  *
  *   --db DSN              PDO DSN of the queue [APNS_DB]; default sqlite:examples/worker/var/queue.sqlite
  *                         (user/password: [APNS_DB_USER], [APNS_DB_PASSWORD])
- *   --gateway URL         ssl://gateway.push.apple.com:2195 … [APNS_GATEWAY]; default: start the
+ *   --gateway URL         https://api.push.apple.com (HTTP/2; development: https://api.sandbox.push.apple.com),
+ *                         or a binary gateway ssl://host:2195 [APNS_GATEWAY]; default: start the
  *                         local sandbox gateway (target/release/apns-sandbox) and use it
- *   --feedback URL        feedback service [APNS_FEEDBACK]; default: Apple's for Apple's gateways,
+ *
+ *   HTTP/2 token auth (with an https:// gateway; all four needed):
+ *   --auth-key FILE       the .p8 key from your Apple Developer account [APNS_AUTH_KEY: its path, or its
+ *                         PEM text]; never printed
+ *   --key-id ID           its 10-character Key ID [APNS_KEY_ID]
+ *   --team-id ID          your 10-character Team ID [APNS_TEAM_ID]
+ *   --topic BUNDLE_ID     default apns-topic, your app's bundle id [APNS_TOPIC] (a notification's own
+ *                         topic column wins; also usable with --cert over HTTP/2)
+ *   --push-type TYPE      default apns-push-type: alert (default), background, voip … [APNS_PUSH_TYPE]
+ *
+ *   Certificate auth (binary gateway, or HTTP/2 instead of token auth):
+ *   --feedback URL        feedback service [APNS_FEEDBACK]; default: Apple's for Apple's binary gateways,
  *                         the sandbox's for the sandbox, none otherwise ('none' turns it off)
  *   --cert FILE           client certificate + key, PEM or .p12 [APNS_CERT]
  *   --key FILE            key file, when not inside --cert [APNS_KEY]
@@ -30,9 +42,12 @@
  *                         (listed for the local sandbox) [APNS_DEMO]
  *   --sandbox-args ARGS   extra `apns-sandbox serve` flags for the local sandbox, e.g. "--drop-every 900"
  *                         [APNS_SANDBOX_ARGS]
+ *   --sandbox-protocol P  the local sandbox's protocol: binary (default), or http2 with token auth
+ *                         (its throwaway auth-key.p8) [APNS_SANDBOX_PROTOCOL]
  *
  * SIGTERM / SIGINT: the batch in flight settles, unfinished notifications go back
- * to the queue, and the worker exits 0. Exit 1: configuration or database error.
+ * to the queue, and the worker exits 0. Exit 1: a configuration, credential or
+ * database error (the message names the option), or APNs refusing the credentials.
  */
 
 declare(strict_types=1);
@@ -45,6 +60,7 @@ require __DIR__ . '/Queue.php';
 require __DIR__ . '/SqliteQueue.php';
 require __DIR__ . '/PgQueue.php';
 require __DIR__ . '/Worker.php';
+require __DIR__ . '/FatalError.php';
 require __DIR__ . '/Progress.php';
 require __DIR__ . '/Demo.php';
 require __DIR__ . '/Config.php';
@@ -57,8 +73,8 @@ if (!extension_loaded('apns')) {
 try {
     $config = Config::fromArgs(array_slice($argv, 1), getenv());
 } catch (\InvalidArgumentException $e) {
-    fwrite(STDERR, 'worker: ' . $e->getMessage() . "\n\n" . Config::usage());
-    exit(2);
+    fwrite(STDERR, 'worker: ' . $e->getMessage() . "\n(worker.php --help lists the options)\n");
+    exit(1);
 }
 if ($config === null) {
     echo Config::usage();
@@ -76,7 +92,8 @@ try {
     if ($config->demo > 0) {
         $demo = Demo::seed($queue, $config->demo, $config->demoFiles());
         $log('info', "demo: queued {$demo['notifications']} notifications to {$demo['tokens']} tokens "
-            . "({$demo['invalid']} invalid, {$demo['feedback']} in the feedback service), {$demo['groups']} groups");
+            . "({$demo['invalid']} invalid, {$demo['feedback']} dead: in the feedback service, or 410 Unregistered over HTTP/2), "
+            . "{$demo['groups']} groups");
     }
 } catch (\PDOException $e) {
     fwrite(STDERR, "worker: database {$config->db}: {$e->getMessage()}\n");
@@ -89,15 +106,22 @@ if ($config->gateway === null) {
     require_once dirname(__DIR__) . '/sandbox.php';
     $files = $config->demoFiles();
     $flags = $config->sandboxArgs;
-    foreach (['invalid' => '--invalid-tokens', 'feedback' => '--feedback'] as $kind => $flag) {
+    // Dead tokens: the feedback service's list (binary), 410 Unregistered (HTTP/2).
+    $dead = $config->sandboxProtocol === 'http2' ? ['unregistered' => '--unregistered'] : ['feedback' => '--feedback'];
+    foreach (['invalid' => '--invalid-tokens'] + $dead as $kind => $flag) {
         if (is_file($files[$kind])) {
             array_push($flags, $flag, $files[$kind]);
         }
     }
     $sandbox = apns_sandbox_start($flags);
     $config->useSandbox($sandbox);
-    $log('info', "local sandbox gateway at {$sandbox['binary']}" . ($flags ? ' (' . implode(' ', $flags) . ')' : ''));
+    $log('info', "local sandbox gateway at {$config->gateway}" . ($flags ? ' (' . implode(' ', $flags) . ')' : ''));
 }
+$log('info', $config->isHttp2()
+    ? "HTTP/2 provider API at {$config->gateway}, " . ($config->authKey !== null
+        ? "token auth (key id {$config->keyId}, team id {$config->teamId})" : 'certificate auth')
+        . ', topic ' . ($config->topic ?? "the certificate's") . ", push type {$config->pushType} unless queued otherwise"
+    : "binary gateway at {$config->gateway}, certificate auth");
 
 $options = $config->connectionOptions();
 $worker = new Worker(
@@ -113,6 +137,7 @@ $worker = new Worker(
         'feedback_interval' => $config->feedbackInterval,
         'stats_interval' => $config->statsInterval,
         'progress' => $progress,
+        'push_type' => $config->pushType,
     ],
 );
 
@@ -129,9 +154,12 @@ if (function_exists('pcntl_async_signals')) {
 }
 
 try {
-    $worker->run();
+    $totals = $worker->run();
 } catch (\PDOException $e) {
     $log('error', 'database: ' . $e->getMessage());
+    exit(1);
+} catch (FatalError $e) {
+    $log('error', $e->getMessage());
     exit(1);
 }
 
@@ -141,7 +169,18 @@ if ($config->once || $config->demo > 0) {
     }
 }
 if ($sandbox !== null) {
+    // The check of the demo: what the worker recorded accepted is what the gateway
+    // accepted (distinct notification and token pairs; a silent drop's resends
+    // are counted apart, as duplicates).
     $accepted = apns_sandbox_stop($sandbox);
-    echo "local sandbox gateway accepted ", $accepted ?? '?', " notification(s)\n";
+    $pairs = [];
+    foreach (apns_log($sandbox) as $row) {
+        $pairs[$row['payload'] . ' ' . $row['token']] = true;
+    }
+    $equal = count($pairs) === $totals['accepted'];
+    printf("local sandbox gateway accepted %s notification(s) (%d distinct, %d duplicate(s)); the worker recorded "
+        . "%d accepted deliveries: %s\n", $accepted ?? '?', count($pairs), ($accepted ?? count($pairs)) - count($pairs),
+        $totals['accepted'], $equal ? 'equal' : 'NOT EQUAL');
+    exit($equal ? 0 : 1);
 }
 exit(0);
