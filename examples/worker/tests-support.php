@@ -13,6 +13,7 @@ require_once __DIR__ . '/Queue.php';
 require_once __DIR__ . '/SqliteQueue.php';
 require_once __DIR__ . '/PgQueue.php';
 require_once __DIR__ . '/Worker.php';
+require_once __DIR__ . '/FatalError.php';
 require_once __DIR__ . '/Progress.php';
 
 use Apns\Worker\Queue;
@@ -169,6 +170,21 @@ function worker_sandbox_args(array $sb): array
 {
     return ['--gateway', $sb['binary'], '--feedback', $sb['feedback'],
         '--cert', $sb['certs'] . '/client.pem', '--cafile', $sb['certs'] . '/ca.pem'];
+}
+
+/** Token-auth connection options for a sandbox's HTTP/2 API (its throwaway auth-key.p8), topic com.example.app. */
+function worker_http2_options(array $sb): array
+{
+    return ['auth_key' => $sb['certs'] . '/auth-key.p8', 'key_id' => 'ABC123DEFG', 'team_id' => 'DEF123GHIJ',
+        'topic' => 'com.example.app', 'cafile' => $sb['certs'] . '/ca.pem', 'timeout' => 5];
+}
+
+/** Arguments pointing the worker at a sandbox's HTTP/2 API with token auth (as in production, with Apple's URL). */
+function worker_http2_args(array $sb): array
+{
+    $o = worker_http2_options($sb);
+    return ['--gateway', $sb['http2'], '--auth-key', $o['auth_key'], '--key-id', $o['key_id'], '--team-id', $o['team_id'],
+        '--topic', $o['topic'], '--cafile', $o['cafile']];
 }
 
 /** Why a throwaway PostgreSQL cluster cannot be started here, or null. */
