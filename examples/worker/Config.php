@@ -328,6 +328,14 @@ final class Config
         return ['local_cert' => $this->cert, 'local_pk' => $this->key, 'passphrase' => $this->passphrase];
     }
 
+    /** The extension's messages with its option names (auth_key …) spelled as the worker's (--auth-key …). */
+    public static function optionNames(string $message): string
+    {
+        $names = ['auth_key' => '--auth-key', 'key_id' => '--key-id', 'team_id' => '--team-id', 'local_cert' => '--cert',
+            'local_pk' => '--key', 'cafile' => '--cafile', 'passphrase' => 'the passphrase (--passphrase-env)'];
+        return preg_replace_callback('/\b(' . implode('|', array_keys($names)) . ')\b/', fn($m) => $names[$m[1]], $message);
+    }
+
     public static function usage(): string
     {
         $text = (string) file_get_contents(__DIR__ . '/worker.php');

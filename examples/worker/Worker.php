@@ -156,7 +156,7 @@ final class Worker
         }
         $this->closeConnection();
         if ($this->credentialsRefused !== null) {
-            $this->log('error', $this->summary('stopped'));
+            $this->log('info', $this->summary('stopped'));
             throw new FatalError("APNs refused the credentials ({$this->credentialsRefused}, HTTP 403): check the key, "
                 . 'key id, team id and topic (or the certificate); the notifications stay queued');
         }

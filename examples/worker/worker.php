@@ -159,7 +159,7 @@ try {
     $log('error', 'database: ' . $e->getMessage());
     exit(1);
 } catch (FatalError $e) {
-    $log('error', $e->getMessage());
+    $log('error', Config::optionNames($e->getMessage()));
     exit(1);
 }
 
