@@ -332,7 +332,7 @@ final class Config
     public static function optionNames(string $message): string
     {
         $names = ['auth_key' => '--auth-key', 'key_id' => '--key-id', 'team_id' => '--team-id', 'local_cert' => '--cert',
-            'local_pk' => '--key', 'cafile' => '--cafile', 'passphrase' => 'the passphrase (--passphrase-env)'];
+            'local_pk' => '--key', 'cafile' => '--cafile'];
         return preg_replace_callback('/\b(' . implode('|', array_keys($names)) . ')\b/', fn($m) => $names[$m[1]], $message);
     }
 
