@@ -77,6 +77,34 @@ final class Demo
         file_put_contents($file, implode('', $lines), FILE_APPEND | LOCK_EX);
     }
 
+    /**
+     * The demo's check: the deliveries recorded accepted since $since are exactly
+     * the (payload, token) pairs in the gateway's log (a silent drop's resends
+     * appear in the log twice: counted apart, as duplicates). Returns [equal, line].
+     */
+    public static function checkAgainstGateway(Queue $queue, array $logRows, int $since): array
+    {
+        $logged = [];
+        foreach ($logRows as $row) {
+            $pair = $row['payload'] . "\t" . $row['token'];
+            $logged[$pair] = ($logged[$pair] ?? 0) + 1;
+        }
+        $stmt = $queue->pdo()->prepare("SELECT n.payload, d.token FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+            WHERE d.status = 'accepted' AND d.sent_at >= ?");
+        $stmt->execute([$since]);
+        $recorded = [];
+        foreach ($stmt->fetchAll(PDO::FETCH_NUM) as [$payload, $token]) {
+            $recorded["$payload\t$token"] = true;
+        }
+        $notLogged = count(array_diff_key($recorded, $logged));
+        $notRecorded = count(array_diff_key($logged, $recorded));
+        $duplicates = array_sum($logged) - count($logged);
+        $equal = $notLogged === 0 && $notRecorded === 0;
+        return [$equal, sprintf('the worker recorded %d accepted deliveries: %s (%d duplicate(s) in the gateway log)',
+            count($recorded), $equal ? 'the same notifications and tokens' : "NOT THE SAME: $notLogged not in the gateway log, "
+            . "$notRecorded logged but not recorded", $duplicates)];
+    }
+
     /** What the queue holds now: notifications per state, failure reasons, deactivated tokens. */
     public static function report(Queue $queue): array
     {
