@@ -340,6 +340,6 @@ final class Config
     {
         $text = (string) file_get_contents(__DIR__ . '/worker.php');
         preg_match('~/\*\*(.*?)\*/~s', $text, $m);
-        return preg_replace('/^ \* ?/m', '', trim($m[1] ?? '')) . "\n";
+        return trim(preg_replace('/^ *\* ?/m', '', $m[1] ?? '')) . "\n";
     }
 }

@@ -29,8 +29,9 @@
  *                         the sandbox's for the sandbox, none otherwise ('none' turns it off)
  *   --cert FILE           client certificate + key, PEM or .p12 [APNS_CERT]
  *   --key FILE            key file, when not inside --cert [APNS_KEY]
- *   --cafile FILE         extra trust anchors (PEM) [APNS_CAFILE]
  *   --passphrase-env VAR  name of the environment variable holding the key's passphrase [APNS_PASSPHRASE_ENV]
+ *
+ *   --cafile FILE         extra trust anchors (PEM) [APNS_CAFILE]
  *   --timeout S           connect and I/O timeout in seconds [APNS_TIMEOUT]; default 10
  *   --once                send what is queued, then exit [APNS_ONCE=1]
  *   --batch N             notifications claimed at a time [APNS_BATCH]; default 500
