@@ -36,6 +36,10 @@ namespace Apns\Worker;
 use ApnsConnection;
 use ApnsException;
 
+// What run() throws: loaded here so that every user of the loop (worker.php, the
+// Symfony service, the tests) has it without knowing about it.
+require_once __DIR__ . '/FatalError.php';
+
 final class Worker
 {
     /**

@@ -13,7 +13,6 @@ require_once __DIR__ . '/Queue.php';
 require_once __DIR__ . '/SqliteQueue.php';
 require_once __DIR__ . '/PgQueue.php';
 require_once __DIR__ . '/Worker.php';
-require_once __DIR__ . '/FatalError.php';
 require_once __DIR__ . '/Progress.php';
 
 use Apns\Worker\Queue;

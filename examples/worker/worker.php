@@ -61,7 +61,6 @@ require __DIR__ . '/Queue.php';
 require __DIR__ . '/SqliteQueue.php';
 require __DIR__ . '/PgQueue.php';
 require __DIR__ . '/Worker.php';
-require __DIR__ . '/FatalError.php';
 require __DIR__ . '/Progress.php';
 require __DIR__ . '/Demo.php';
 require __DIR__ . '/Config.php';
