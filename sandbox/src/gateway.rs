@@ -15,6 +15,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 use apns::protocol::binary::{check, parse_frame, status, Command, ErrorResponse, Frame};
 use apns::protocol::token::{parse_hex, BINARY_TOKEN_LEN};
@@ -40,6 +41,8 @@ pub struct Gateway {
     slow_read: Option<u64>,
     /// `--hostile MODE`: misbehave instead of serving (see [`crate::hostile`]).
     hostile: Option<Mode>,
+    /// `--error-delay`: how late error responses are sent.
+    error_delay: Option<Duration>,
     connections: AtomicU64,
 }
 
@@ -73,8 +76,16 @@ impl Gateway {
             rules,
             slow_read,
             hostile: None,
+            error_delay: None,
             connections: AtomicU64::new(0),
         }
+    }
+
+    /// Answers error responses `delay` late, as Apple does (0.1 to 0.8 s), reading
+    /// and discarding whatever the client writes meanwhile (`--error-delay`).
+    pub fn with_error_delay(mut self, delay: Option<Duration>) -> Gateway {
+        self.error_delay = delay;
+        self
     }
 
     /// Makes every connection misbehave as `mode` says (`--hostile`).
@@ -109,7 +120,14 @@ impl Gateway {
             return hostile::connection(mode, tls);
         }
         match self.frames(conn, &mut tls) {
-            Ok(Verdict::Reply(response)) => stream::close(tls, &response.encode(), Ending::Orderly),
+            Ok(Verdict::Reply(response)) => {
+                if let Some(delay) = self.error_delay {
+                    // Apple's gateway keeps reading and discarding after a rejection;
+                    // its answer arrives later.
+                    stream::discard(&mut tls.sock, delay, delay);
+                }
+                stream::close(tls, &response.encode(), Ending::Orderly)
+            }
             Ok(Verdict::Drop) => stream::close(tls, &[], Ending::Abrupt),
             Ok(Verdict::Close | Verdict::Next) => stream::close(tls, &[], Ending::Orderly),
             Err(e) => {

@@ -50,7 +50,7 @@ usage:
       serve the binary gateway, the feedback service and the HTTP/2 API on 127.0.0.1
       --port N  --feedback-port N  --ports-file FILE  --log FILE
       --invalid-tokens FILE  --feedback FILE  --shutdown-every N  --drop-every N
-      --slow-read BPS  --server-cert NAME  --sink  --exit-after SECS
+      --slow-read BPS  --error-delay SECS  --server-cert NAME  --sink  --exit-after SECS
       --hostile garbage|endless|unknown-id|stall-handshake|stall-record
       HTTP/2 provider API: --http2-port N  --unregistered FILE  --h2-status-every N:CODE
       --goaway-every N  --max-streams N[,M...]  --h2-delay-ms N
@@ -123,6 +123,7 @@ fn parse_serve(options: &mut Flags<'_>) -> Result<Options, String> {
         feedback: None,
         faults: Faults::default(),
         slow_read: None,
+        error_delay: None,
         server_cert: "server".into(),
         sink: false,
         exit_after: None,
@@ -151,14 +152,8 @@ fn parse_serve(options: &mut Flags<'_>) -> Result<Options, String> {
                 options.no_value(&flag)?;
                 o.sink = true;
             }
-            "--exit-after" => {
-                let text = options.value(&flag)?;
-                let secs: f64 = number(&flag, &text)?;
-                if !(secs.is_finite() && secs > 0.0 && secs < 1e9) {
-                    return Err(format!("--exit-after wants seconds above 0, not {text:?}"));
-                }
-                o.exit_after = Some(Duration::from_secs_f64(secs));
-            }
+            "--exit-after" => o.exit_after = Some(seconds(&flag, options)?),
+            "--error-delay" => o.error_delay = Some(seconds(&flag, options)?),
             "--hostile" => o.hostile = Some(hostile::Mode::parse(&options.value(&flag)?)?),
             "--http2-port" => o.http2.port = number(&flag, &options.value(&flag)?)?,
             "--unregistered" => o.http2.unregistered = Some(options.value(&flag)?.into()),
@@ -194,6 +189,16 @@ fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
     text.trim()
         .parse()
         .map_err(|_| format!("{flag} wants a number, not {text:?}"))
+}
+
+/// Seconds above 0, fractions allowed.
+fn seconds(flag: &str, options: &mut Flags<'_>) -> Result<Duration, String> {
+    let text = options.value(flag)?;
+    let secs: f64 = number(flag, &text)?;
+    if !(secs.is_finite() && secs > 0.0 && secs < 1e9) {
+        return Err(format!("{flag} wants seconds above 0, not {text:?}"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 fn positive(flag: &str, options: &mut Flags<'_>) -> Result<u64, String> {
@@ -272,7 +277,7 @@ mod tests {
             "serve --certs d --port 2195 --feedback-port=2196 --ports-file p --log l \
              --invalid-tokens i --feedback f --shutdown-every 3 --drop-every 5 \
              --slow-read 1000 --server-cert other-server --sink --exit-after 1.5 \
-             --hostile stall-record",
+             --hostile stall-record --error-delay 0.7",
         ));
         let want = Options {
             certs: "d".into(),
@@ -287,6 +292,7 @@ mod tests {
                 drop_every: Some(5),
             },
             slow_read: Some(1000),
+            error_delay: Some(Duration::from_millis(700)),
             server_cert: "other-server".into(),
             sink: true,
             exit_after: Some(Duration::from_millis(1500)),
@@ -345,6 +351,10 @@ mod tests {
             ("serve --certs d --port 70000", "--port wants a number"),
             ("serve --certs d --drop-every 0", "above 0"),
             ("serve --certs d --exit-after -1", "--exit-after"),
+            (
+                "serve --certs d --error-delay 0",
+                "--error-delay wants seconds above 0",
+            ),
             ("serve --certs d --sink=yes", "takes no value"),
             ("serve --certs d --log", "--log needs a value"),
             ("serve --certs d --frobnicate", "unknown option"),

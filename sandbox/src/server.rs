@@ -34,6 +34,8 @@ pub struct Options {
     pub feedback: Option<PathBuf>,
     pub faults: Faults,
     pub slow_read: Option<u64>,
+    /// `--error-delay`: error responses are sent this late (Apple: 0.1 to 0.8 s).
+    pub error_delay: Option<Duration>,
     pub server_cert: String,
     pub sink: bool,
     pub exit_after: Option<Duration>,
@@ -90,7 +92,9 @@ pub fn run(options: Options) -> Result<(), String> {
         sink: options.sink,
     };
     let gateway = Arc::new(
-        Gateway::new(Arc::clone(&config), rules, options.slow_read).with_hostile(options.hostile),
+        Gateway::new(Arc::clone(&config), rules, options.slow_read)
+            .with_error_delay(options.error_delay)
+            .with_hostile(options.hostile),
     );
     let service = Arc::new(Feedback::new(config, pending));
 

@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::io::{ErrorKind, Read};
 use std::time::{Duration, Instant};
 
 use apns::protocol::binary::{encode, Command, Frame};
@@ -353,4 +354,35 @@ fn usage_errors_exit_2_with_a_message() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.starts_with("apns-sandbox: "), "{args:?}: {err}");
     }
+}
+
+#[test]
+fn error_delay_answers_late_and_discards_what_follows_meanwhile() {
+    let sandbox = Sandbox::start(&["--error-delay", "0.5"]);
+    let mut client = sandbox.connect("client.pem");
+    let mut bytes = enhanced(1, &token(0xaa));
+    bytes.extend(sentinel(2));
+    bytes.extend(enhanced(3, &token(0xcc)));
+    send(&mut client, &bytes);
+    // No answer yet (it is at least half a second late)…
+    client
+        .sock
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut chunk = [0u8; 16];
+    let early = client.read(&mut chunk);
+    assert!(
+        matches!(&early, Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)),
+        "{early:?}"
+    );
+    // …and the gateway still reads what the client writes meanwhile, then discards it.
+    send(&mut client, &enhanced(4, &token(0xdd)));
+    client.sock.set_read_timeout(None).unwrap();
+    assert_eq!(read_to_end(&mut client).unwrap(), error_response(8, 2));
+    let ids: Vec<_> = sandbox
+        .log_lines()
+        .iter()
+        .map(|l| l["identifier"].clone())
+        .collect();
+    assert_eq!(ids, [1]);
 }

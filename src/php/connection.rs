@@ -303,6 +303,7 @@ impl ApnsConnection {
             put(&mut out, "failed", count(stats.failed))?;
             put(&mut out, "reconnects", count(stats.reconnects))?;
             put(&mut out, "bytes", count(stats.bytes))?;
+            put(&mut out, "pending", count(stats.pending))?;
             put(&mut out, "protocol", engine.protocol())?;
             put(&mut out, "connected", stats.connected)?;
             put(&mut out, "persistent", self.inner.keep_as.is_some())?;

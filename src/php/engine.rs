@@ -146,7 +146,6 @@ fn http2_options(o: &ConnectOptions) -> Http2Options {
 fn binary_options(o: &ConnectOptions) -> BinaryOptions {
     BinaryOptions {
         timeout: o.timeout,
-        grace: o.grace,
         window: o.window,
     }
 }

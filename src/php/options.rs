@@ -68,8 +68,6 @@ const HTTP2_SEND_OPTIONS: &[&str] = &["topic", "push_type", "collapse_id", "apns
 
 /// Default for `timeout`, in seconds.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default for `grace`, in seconds.
-const DEFAULT_GRACE: Duration = Duration::from_millis(500);
 /// Default for `window`.
 const DEFAULT_WINDOW: usize = 100_000;
 /// Default for `max_streams` (Apple's servers allow about 1000).
@@ -91,7 +89,6 @@ pub struct ConnectOptions {
     pub topic: Option<String>,
     /// `Some("")` for `true`, `Some(id)` for an id string.
     pub persistent: Option<String>,
-    pub grace: Duration,
     pub window: usize,
     /// HTTP/2: our cap on streams in flight (the server's limit applies too).
     pub max_streams: usize,
@@ -118,7 +115,6 @@ impl ConnectOptions {
             team_id: None,
             topic: None,
             persistent: None,
-            grace: DEFAULT_GRACE,
             window: DEFAULT_WINDOW,
             max_streams: DEFAULT_MAX_STREAMS,
         };
@@ -141,7 +137,11 @@ impl ConnectOptions {
                 }
                 "peer_name" => o.peer_name = Some(non_empty(&name, value)?),
                 "timeout" => o.timeout = seconds(&name, value, false, config)?,
-                "grace" => o.grace = seconds(&name, value, true, config)?,
+                // Still accepted (and checked) so that existing code keeps working,
+                // but unused: settlement is by proof, time alone settles nothing.
+                "grace" => {
+                    seconds(&name, value, true, config)?;
+                }
                 "window" => {
                     let w = int(
                         &name,

@@ -15,10 +15,13 @@
 //!   [`MAX_SEGMENT`]); after [`CALM_SEGMENTS`] confirmed segments in a row the engine
 //!   streams freely again. So a gateway that drops connections often still sees
 //!   progress, and at most one segment (≤ [`MAX_SEGMENT`]) is duplicated per drop.
-//! - **Settling** (`flush`): once everything is written, a small batch written
-//!   without back-pressure is settled by a quiet grace period (late error responses
-//!   arrive within it); a large batch, or one written against back-pressure (bytes
-//!   may still sit unread in the gateway's buffers), is settled by a probe.
+//! - **Settling** (`flush`, `close`): only by proof. A probe follows the last
+//!   notification; its answer proves everything before it was processed, and an
+//!   error response that comes first (however late: Apple answers 0.1 to 0.8 s
+//!   after the fact, reading and discarding what follows meanwhile) is handled as
+//!   above, the probe resent with the rest. Elapsed time never settles anything.
+//!   The price on a gateway that closes after every error response, as Apple's
+//!   does: the next write opens a new connection.
 //! - **Window full**: a probe settles what is there; `send` waits for it rather
 //!   than forget anything.
 //!
@@ -49,8 +52,6 @@ const PUSH_INTERVAL: Duration = Duration::from_millis(2);
 const MAX_UNWRITTEN: usize = 4 << 20;
 /// Memory bound of the window, whatever the `window` count says.
 const MAX_WINDOW_BYTES: u64 = 64 << 20;
-/// `flush` settles at most this many notifications by a grace period; more by a probe.
-const GRACE_MAX: usize = 1000;
 /// The smallest segment resent between probes after a silent drop.
 const MIN_SEGMENT: usize = 16;
 /// The largest segment after a silent drop: the most one drop can duplicate.
@@ -72,8 +73,6 @@ pub struct Options {
     /// Bound for connect and every blocking step; also how long the engine keeps
     /// trying without progress before it gives up.
     pub timeout: Duration,
-    /// How long `flush` waits, once everything is written, for late error responses.
-    pub grace: Duration,
     /// Notifications kept for resending before the engine settles them with a probe.
     pub window: usize,
 }
@@ -82,7 +81,6 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             timeout: Duration::from_secs(10),
-            grace: Duration::from_millis(500),
             window: 100_000,
         }
     }
@@ -109,10 +107,8 @@ enum Goal {
     Unwritten(usize),
     /// The window has room for one more notification.
     Room,
-    /// Everything is written and no probe awaits its answer.
-    AllWritten,
-    /// Nothing happens on the connection until the instant passes.
-    Quiet(Instant),
+    /// The window is empty: everything written was proven processed or rejected.
+    Settled,
 }
 
 /// The engine, generic over how it connects.
@@ -133,8 +129,6 @@ pub struct Sender<C: Connector> {
     segment: Option<usize>,
     /// Segments confirmed in a row since the last drop.
     calm: u32,
-    /// A write would have blocked since the window was last empty.
-    pressure: bool,
     /// When bytes were last handed to the connection.
     last_push: Instant,
     /// Counts connection losses and error responses: a change means "something happened".
@@ -145,9 +139,6 @@ pub struct Sender<C: Connector> {
     failures_in_row: u32,
     /// Why the last connection ended or could not be made, for messages.
     last_cause: String,
-    /// Since when the gateway has been in the middle of a TLS record while
-    /// `flush` waited for silence.
-    partial_since: Option<Instant>,
     /// After giving up: no new connection is tried before this instant, and
     /// `send` fails at once, so a loop over many tokens does not wait `timeout` each.
     retry_at: Option<Instant>,
@@ -173,14 +164,12 @@ impl<C: Connector> Sender<C> {
             closed: false,
             segment: None,
             calm: 0,
-            pressure: false,
             last_push: Instant::now(),
             generation: 0,
             stalled_since: None,
             failures_in_row: 0,
             last_cause: String::new(),
             retry_at: None,
-            partial_since: None,
         })
     }
 
@@ -222,8 +211,10 @@ impl<C: Connector> Sender<C> {
     }
 
     /// Settles everything sent so far and returns the failures collected since
-    /// the last call. With `timeout`, gives up waiting after it (the notifications
-    /// stay queued); without, each blocking step is bounded by the option `timeout`.
+    /// the last call. With `timeout`, returns when it passes with what is settled
+    /// by then; the rest stays queued ([`Stats::pending`]) for the next `flush`,
+    /// `close` or owner. Its own deadline is never an error; a gateway that cannot
+    /// be reached is. Without, each blocking step is bounded by the option `timeout`.
     pub fn flush(&mut self, timeout: Option<Duration>) -> Result<Vec<Failure>> {
         self.check_open()?;
         self.settle(timeout.map(|t| Instant::now() + t))?;
@@ -247,6 +238,7 @@ impl<C: Connector> Sender<C> {
     pub fn stats(&self) -> Stats {
         Stats {
             connected: self.is_connected(),
+            pending: self.window.len() as u64,
             ..self.stats.clone()
         }
     }
@@ -265,7 +257,12 @@ impl<C: Connector> Sender<C> {
             Goal::Unwritten(0),
             Some(Instant::now() + self.options.timeout),
         )? {
-            return Err(self.flush_timeout());
+            return Err(Error::Timeout(format!(
+                "could not hand {} notification(s) to {} within {} s",
+                self.window.len(),
+                self.connector.describe(),
+                self.options.timeout.as_secs_f64()
+            )));
         }
         Ok(())
     }
@@ -288,17 +285,32 @@ impl<C: Connector> Sender<C> {
         Ok(())
     }
 
-    /// Settles what is queued (bounded by `timeout`) and closes. Later sends fail
+    /// Settles what is queued with a probe (about one round trip on a prompt
+    /// gateway, bounded by `timeout` on a silent one) and closes. Later sends fail
     /// with [`Error::Closed`]. Returns the failures still unread, which stay
-    /// readable through [`Sender::take_failures`].
+    /// readable through [`Sender::take_failures`]; what could not be settled in
+    /// time is among them (status 255) and makes the result an error.
     pub fn close(&mut self) -> Result<Vec<Failure>> {
         if self.closed {
             return Ok(self.failures.clone());
         }
-        let result = self.settle(Some(Instant::now() + self.options.timeout));
-        if result.is_err() {
-            self.give_up_quietly("the connection was closed before they were settled");
-        }
+        let why = "the connection was closed before the gateway confirmed them";
+        let result = match self.settle(Some(Instant::now() + self.options.timeout)) {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                let count = self.give_up_quietly(why);
+                Err(Error::Undelivered(format!(
+                    "close() could not settle {count} notification(s) within {} s on {}; \
+                     they are listed in failures() with status {STATUS_NOT_DELIVERED}",
+                    self.options.timeout.as_secs_f64(),
+                    self.connector.describe()
+                )))
+            }
+            Err(e) => {
+                self.give_up_quietly(why);
+                Err(e)
+            }
+        };
         self.link = None;
         self.closed = true;
         result.map(|()| self.failures.clone())
@@ -382,75 +394,30 @@ impl<C: Connector> Sender<C> {
         Ok(())
     }
 
-    /// Makes the whole window settled.
-    fn settle(&mut self, deadline: Option<Instant>) -> Result<()> {
+    /// Settles the whole window by proof: a probe after the last notification,
+    /// whose answer (or an error response naming something before it) is the
+    /// only thing that proves what the gateway did. Elapsed time never settles
+    /// anything: Apple answers 0.1 to 0.8 s late, after reading (and discarding)
+    /// whatever followed the rejected notification. `Ok(false)` when `deadline`
+    /// passed first; what is not settled stays in the window.
+    fn settle(&mut self, deadline: Option<Instant>) -> Result<bool> {
         while !self.window.is_empty() {
-            if !self.drive(Goal::AllWritten, deadline)? {
-                return Err(self.flush_timeout());
-            }
-            if self.window.is_empty() {
-                break;
-            }
-            if self.link.is_none() {
-                continue;
-            }
-            let by_grace = self.window.len() <= GRACE_MAX
-                && !self.pressure
-                && self.segment.is_none()
-                && !self.window.has_probe();
-            if by_grace {
-                let generation = self.generation;
-                let until = Instant::now() + self.options.grace;
-                if !self.drive(Goal::Quiet(until), deadline)? {
-                    return Err(self.flush_timeout());
-                }
-                let partial = self.link.as_ref().is_some_and(Link::input_pending);
-                if self.generation == generation && partial {
-                    // Part of a record arrived and the rest is late: it may be an
-                    // error response, so this is no silence. A gateway that stays
-                    // mid-record for `timeout` is treated as gone.
-                    let since = *self.partial_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() >= self.options.timeout {
-                        self.lose_connection(format!(
-                            "the gateway stopped in the middle of a TLS record for {} s",
-                            self.options.timeout.as_secs_f64()
-                        ));
-                    }
-                    continue;
-                }
-                self.partial_since = None;
-                if self.generation == generation && self.link.is_some() {
-                    self.window.settle_all();
-                    self.progress();
-                }
-            } else if !self.window.ends_with_probe() {
+            if !self.window.ends_with_probe() {
                 self.window.push_probe();
             }
+            if !self.drive(Goal::Settled, deadline)? {
+                return Ok(false);
+            }
         }
-        self.pressure = false;
         self.window.trim();
-        Ok(())
-    }
-
-    fn flush_timeout(&self) -> Error {
-        Error::Timeout(format!(
-            "flush did not settle {} notification(s) in time on {}; they stay queued and the next flush() or close() goes on with them",
-            self.window.len(),
-            self.connector.describe()
-        ))
+        Ok(true)
     }
 
     fn goal_reached(&self, goal: Goal) -> bool {
         match goal {
             Goal::Unwritten(max) => self.window.unwritten_len() <= max,
             Goal::Room => self.has_room(),
-            Goal::AllWritten => {
-                self.window.is_empty()
-                    || (self.link.is_some()
-                        && self.window.all_written()
-                        && !self.window.probe_outstanding())
-            }
-            Goal::Quiet(until) => Instant::now() >= until,
+            Goal::Settled => self.window.is_empty(),
         }
     }
 
@@ -458,12 +425,8 @@ impl<C: Connector> Sender<C> {
     /// Every wait is bounded by the option `timeout`; a connection on which nothing
     /// moves for that long is treated as dropped.
     fn drive(&mut self, goal: Goal, deadline: Option<Instant>) -> Result<bool> {
-        let generation = self.generation;
         loop {
             if self.goal_reached(goal) {
-                return Ok(true);
-            }
-            if matches!(goal, Goal::Quiet(_)) && self.generation != generation {
                 return Ok(true);
             }
             let now = Instant::now();
@@ -471,9 +434,7 @@ impl<C: Connector> Sender<C> {
                 return Ok(false);
             }
             if self.link.is_none() {
-                if self.window.unwritten_len() == 0
-                    && !matches!(goal, Goal::AllWritten | Goal::Room)
-                {
+                if self.window.unwritten_len() == 0 && !matches!(goal, Goal::Settled | Goal::Room) {
                     return Ok(true);
                 }
                 self.reconnect(deadline)?;
@@ -485,10 +446,7 @@ impl<C: Connector> Sender<C> {
                 continue;
             }
             let step = now + self.options.timeout;
-            let mut until = deadline.map_or(step, |d| d.min(step));
-            if let Goal::Quiet(q) = goal {
-                until = until.min(q);
-            }
+            let until = deadline.map_or(step, |d| d.min(step));
             let interest = if self.window.unwritten_len() == 0 {
                 Interest::Read
             } else {
@@ -523,7 +481,6 @@ impl<C: Connector> Sender<C> {
             }
             match link.write(chunk) {
                 Ok(0) => {
-                    self.pressure = true;
                     break;
                 }
                 Ok(n) => {
@@ -532,7 +489,6 @@ impl<C: Connector> Sender<C> {
                     self.last_push = Instant::now();
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.pressure = true;
                     break;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -726,8 +682,11 @@ impl<C: Connector> Sender<C> {
                     return Err(self.give_up());
                 }
             }
+            // A timed flush bounds the connect too; an attempt its deadline cut
+            // short says nothing about the gateway and is not counted.
             let connect_by =
                 (Instant::now() + self.options.timeout).min(give_up_at.max(Instant::now()));
+            let connect_by = deadline.map_or(connect_by, |d| d.min(connect_by));
             match self.connector.connect(connect_by) {
                 Ok(link) => {
                     self.link = Some(link);
@@ -740,6 +699,7 @@ impl<C: Connector> Sender<C> {
                     self.last_cause = e.to_string();
                     return Err(self.give_up());
                 }
+                Err(_) if deadline.is_some_and(|d| Instant::now() >= d) => return Ok(()),
                 Err(e) => {
                     self.last_cause = e.to_string();
                     self.failures_in_row += 1;
@@ -773,7 +733,11 @@ impl<C: Connector> Sender<C> {
                 identifier,
                 token,
                 status: STATUS_NOT_DELIVERED,
-                reason: format!("Not delivered: {why} ({})", self.last_cause),
+                reason: if self.last_cause.is_empty() {
+                    format!("Not delivered: {why}")
+                } else {
+                    format!("Not delivered: {why} ({})", self.last_cause)
+                },
                 apns_id: None,
                 timestamp: None,
             });
@@ -781,7 +745,6 @@ impl<C: Connector> Sender<C> {
         self.segment = None;
         self.stalled_since = None;
         self.failures_in_row = 0;
-        self.pressure = false;
         count
     }
 }

@@ -429,6 +429,7 @@ impl Http2Sender {
     pub fn stats(&self) -> Stats {
         Stats {
             connected: self.is_connected(),
+            pending: self.items.len() as u64,
             ..self.stats.clone()
         }
     }
@@ -450,10 +451,23 @@ impl Http2Sender {
         }
         let rt = Arc::clone(&self.rt);
         let deadline = Instant::now() + self.options.timeout;
-        let result = rt.block_on(self.settle(0, Some(deadline)));
-        if result.is_err() {
-            self.give_up_quietly("the connection was closed before they were answered");
-        }
+        let why = "the connection was closed before they were answered";
+        let result = match rt.block_on(self.settle(0, Some(deadline))) {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                let count = self.give_up_quietly(why);
+                Err(Error::Undelivered(format!(
+                    "close() could not settle {count} notification(s) within {} s on {}; \
+                     they are listed in failures() with status {STATUS_NOT_DELIVERED}",
+                    self.options.timeout.as_secs_f64(),
+                    self.endpoint.describe()
+                )))
+            }
+            Err(e) => {
+                self.give_up_quietly(why);
+                Err(e)
+            }
+        };
         self.conn = None;
         self.streams.clear();
         self.closed = true;
@@ -588,21 +602,18 @@ impl Http2Sender {
         self.check_stalled()
     }
 
-    /// Runs until at most `target` notifications are unsettled, or `deadline`.
-    async fn settle(&mut self, target: usize, deadline: Option<Instant>) -> Result<()> {
+    /// Runs until at most `target` notifications are unsettled (`Ok(true)`), or
+    /// `deadline` passes (`Ok(false)`: the rest stays queued, and a timed `flush`
+    /// is not an error for its own deadline).
+    async fn settle(&mut self, target: usize, deadline: Option<Instant>) -> Result<bool> {
         loop {
             self.pump().await?;
             if self.items.len() <= target {
-                return Ok(());
+                return Ok(true);
             }
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
-                return Err(Error::Timeout(format!(
-                    "flush did not settle {} notification(s) in time on {}; they stay queued \
-                     and the next flush() or close() goes on with them",
-                    self.items.len(),
-                    self.endpoint.describe()
-                )));
+                return Ok(false);
             }
             let mut wake = self.last_progress + self.options.timeout;
             if let Some(d) = deadline {

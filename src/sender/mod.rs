@@ -41,6 +41,8 @@ pub struct Stats {
     pub reconnects: u64,
     /// Bytes handed to the TLS layer, resends included.
     pub bytes: u64,
+    /// Notifications sent or queued and not yet settled (a timed `flush` left them).
+    pub pending: u64,
     /// Whether a connection is open now.
     pub connected: bool,
 }

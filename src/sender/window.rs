@@ -248,6 +248,11 @@ impl Window {
     pub fn rewind(&mut self) -> usize {
         let again = self.written_notifications();
         self.written = self.start;
+        // A probe with nothing unsettled before it would prove nothing: it is not
+        // worth a connection of its own.
+        while self.entries.front().is_some_and(|e| e.probe) {
+            self.settle_front(1);
+        }
         again
     }
 

@@ -42,12 +42,6 @@ pub trait Link {
     fn flush(&mut self) -> io::Result<bool>;
     /// Reads what has arrived, without blocking.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
-    /// Whether part of a message from the peer has arrived and the rest has not
-    /// (for TLS: a record has begun and not ended). `flush` does not take such
-    /// a moment for silence: the rest may be an error response.
-    fn input_pending(&self) -> bool {
-        false
-    }
     /// Blocks until the link is ready for `interest` or `deadline` passes.
     /// `Ok(false)` means the deadline passed. It also returns when output the
     /// link still buffers can move on, whatever `interest` says: the caller then

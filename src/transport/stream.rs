@@ -130,68 +130,6 @@ pub struct TlsStream {
     failure: Option<TlsFailure>,
     /// A socket error met after `write` had already taken bytes; reported next call.
     pending_error: Option<io::Error>,
-    /// Where the server's byte stream stands in its TLS records.
-    framing: RecordFraming,
-}
-
-/// Follows the TLS record framing of the bytes the server sent, from the first
-/// one: a record is a 5-byte header (type, version, u16 length) and a body.
-/// Knowing that a record has begun but not ended tells "nothing arrived" from
-/// "something is arriving" (an error response may be in it), which rustls does
-/// not say.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct RecordFraming {
-    /// Header bytes of the next record seen so far (0 to 4).
-    header: [u8; 5],
-    header_len: usize,
-    /// Body bytes of the current record still to come.
-    body_left: usize,
-}
-
-impl RecordFraming {
-    fn feed(&mut self, mut bytes: &[u8]) {
-        while !bytes.is_empty() {
-            if self.body_left > 0 {
-                let n = self.body_left.min(bytes.len());
-                self.body_left -= n;
-                bytes = bytes.get(n..).unwrap_or_default();
-                continue;
-            }
-            let n = (5 - self.header_len).min(bytes.len());
-            if let (Some(to), Some(from)) = (
-                self.header.get_mut(self.header_len..self.header_len + n),
-                bytes.get(..n),
-            ) {
-                to.copy_from_slice(from);
-            }
-            self.header_len += n;
-            bytes = bytes.get(n..).unwrap_or_default();
-            if self.header_len == 5 {
-                let [_, _, _, hi, lo] = self.header;
-                self.body_left = usize::from(u16::from_be_bytes([hi, lo]));
-                self.header_len = 0;
-            }
-        }
-    }
-
-    /// A record has begun and not ended.
-    fn partial(&self) -> bool {
-        self.header_len > 0 || self.body_left > 0
-    }
-}
-
-/// The socket as rustls reads it, with every byte shown to the framing.
-struct Observed<'a> {
-    sock: &'a mut TcpStream,
-    framing: &'a mut RecordFraming,
-}
-
-impl Read for Observed<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.sock.read(buf)?;
-        self.framing.feed(buf.get(..n).unwrap_or_default());
-        Ok(n)
-    }
 }
 
 impl fmt::Debug for TlsStream {
@@ -252,7 +190,6 @@ impl TlsStream {
             eof: false,
             failure: None,
             pending_error: None,
-            framing: RecordFraming::default(),
         };
         stream.handshake(deadline, &budget, &cert_requested)?;
         Ok(stream)
@@ -305,10 +242,7 @@ impl TlsStream {
             }
             let mut progressed = false;
             if self.conn.wants_read() {
-                match self.conn.read_tls(&mut Observed {
-                    sock: &mut self.sock,
-                    framing: &mut self.framing,
-                }) {
+                match self.conn.read_tls(&mut self.sock) {
                     Ok(0) => {
                         self.eof = true;
                         self.process().map_err(|f| Error::Tls(f.message))?;
@@ -368,10 +302,7 @@ impl TlsStream {
     fn await_client_cert_verdict(&mut self, until: Instant) -> Result<()> {
         let peer = self.peer.clone();
         loop {
-            match self.conn.read_tls(&mut Observed {
-                sock: &mut self.sock,
-                framing: &mut self.framing,
-            }) {
+            match self.conn.read_tls(&mut self.sock) {
                 Ok(0) => {
                     self.eof = true;
                     self.process().map_err(|f| Error::Tls(f.message))?;
@@ -407,10 +338,7 @@ impl TlsStream {
     /// it holds an alert explaining why the server closed.
     fn alert_after_break(&mut self) -> Option<Error> {
         for _ in 0..16 {
-            match self.conn.read_tls(&mut Observed {
-                sock: &mut self.sock,
-                framing: &mut self.framing,
-            }) {
+            match self.conn.read_tls(&mut self.sock) {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {
                     if let Err(f) = self.process() {
@@ -523,10 +451,7 @@ impl Link for TlsStream {
             if self.eof {
                 return Ok(0);
             }
-            match self.conn.read_tls(&mut Observed {
-                sock: &mut self.sock,
-                framing: &mut self.framing,
-            }) {
+            match self.conn.read_tls(&mut self.sock) {
                 Ok(0) => self.eof = true,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -536,10 +461,6 @@ impl Link for TlsStream {
             // Answers rustls owes the server (a key update…), best effort.
             let _ = self.push_tls();
         }
-    }
-
-    fn input_pending(&self) -> bool {
-        self.framing.partial()
     }
 
     fn wait(&mut self, interest: Interest, deadline: Instant) -> io::Result<bool> {
@@ -888,23 +809,6 @@ fn classify(err: &rustls::Error, peer: &str, server_name: &str, client_auth: boo
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    #[test]
-    fn record_framing_tells_a_begun_record_from_silence() {
-        let mut f = RecordFraming::default();
-        assert!(!f.partial());
-        f.feed(&[23, 3, 3]); // half a header
-        assert!(f.partial());
-        f.feed(&[0, 4, 1, 2]); // the rest of the header, half the body
-        assert!(f.partial());
-        f.feed(&[3, 4]);
-        assert!(!f.partial());
-        // Two whole records and the start of a third in one read.
-        f.feed(&[23, 3, 3, 0, 1, 9, 21, 3, 3, 0, 2, 1, 2, 23]);
-        assert!(f.partial());
-        f.feed(&[3, 3, 0, 0]);
-        assert!(!f.partial(), "an empty record ends with its header");
-    }
-
     use super::*;
     use crate::transport::endpoint::Protocol;
     use rcgen::{

@@ -23,8 +23,11 @@ struct Script {
     stutter: bool,
     /// Connections after this many are refused.
     refuse_after: Option<u32>,
-    /// The first connection's gateway sends half a TLS record and goes silent.
-    stall_mid_record: bool,
+    /// Error responses (probes' answers included) are sent this late, as Apple's
+    /// are; meanwhile the gateway reads and discards whatever follows.
+    error_delay: Duration,
+    /// The gateway never answers anything (error responses are swallowed).
+    mute: bool,
 }
 
 #[derive(Default)]
@@ -45,14 +48,20 @@ struct FakeLink {
     conn: u32,
     inbuf: Vec<u8>,
     out: VecDeque<u8>,
-    /// The gateway closed: after `out` drains, reads see the end of the stream.
+    /// The gateway is done with this connection (rejected, shut down or dropped):
+    /// it discards what it reads until `answer_at`, then closes; after `out`
+    /// drains, reads see the end of the stream.
     closed: bool,
+    /// When `out` becomes readable (the error delay), and the connection ends.
+    answer_at: Option<Instant>,
     calls: u64,
 }
 
 impl FakeLink {
     fn process(&mut self) {
-        let mut gw = self.gw.borrow_mut();
+        let script = self.gw.borrow().script.clone();
+        let gw_rc = self.gw.clone();
+        let mut gw = gw_rc.borrow_mut();
         let mut used_total = 0;
         while !self.closed {
             let rest = &self.inbuf[used_total..];
@@ -62,18 +71,10 @@ impl FakeLink {
             used_total += used;
             let token = frame.token.unwrap();
             let rejected = check(&frame).or_else(|| {
-                (token.iter().all(|&b| b == 0) || gw.script.invalid.contains(&token[0]))
-                    .then_some(8)
+                (token.iter().all(|&b| b == 0) || script.invalid.contains(&token[0])).then_some(8)
             });
             if let Some(status) = rejected {
-                self.out.extend(
-                    ErrorResponse {
-                        status,
-                        identifier: frame.identifier,
-                    }
-                    .encode(),
-                );
-                self.closed = true;
+                self.answer(&script, status, frame.identifier);
                 break;
             }
             gw.log.push((
@@ -84,27 +85,39 @@ impl FakeLink {
             ));
             gw.accepted += 1;
             let n = gw.accepted;
-            if gw.script.shutdown_every.is_some_and(|e| n % e == 0) {
-                self.out.extend(
-                    ErrorResponse {
-                        status: 10,
-                        identifier: frame.identifier,
-                    }
-                    .encode(),
-                );
-                self.closed = true;
-            } else if gw.script.drop_every.is_some_and(|e| n % e == 0) {
+            if script.shutdown_every.is_some_and(|e| n % e == 0) {
+                self.answer(&script, 10, frame.identifier);
+            } else if script.drop_every.is_some_and(|e| n % e == 0) {
                 self.closed = true;
             }
         }
         self.inbuf.drain(..used_total);
+        if self.closed {
+            // Read and discarded, as Apple does after a rejection.
+            self.inbuf.clear();
+        }
+    }
+
+    /// Ends the connection with an error response, `script.error_delay` late.
+    fn answer(&mut self, script: &Script, status: u8, identifier: u32) {
+        if !script.mute {
+            self.out
+                .extend(ErrorResponse { status, identifier }.encode());
+        }
+        self.answer_at = Some(Instant::now() + script.error_delay);
+        self.closed = true;
+    }
+
+    /// Still reading (and discarding) before a late answer.
+    fn answer_pending(&self) -> bool {
+        self.answer_at.is_some_and(|t| Instant::now() < t)
     }
 }
 
 impl Link for FakeLink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.calls += 1;
-        if self.closed {
+        if self.closed && !self.answer_pending() {
             return Err(io::Error::new(io::ErrorKind::BrokenPipe, "broken pipe"));
         }
         let script = self.gw.borrow().script.clone();
@@ -125,6 +138,9 @@ impl Link for FakeLink {
         Ok(true)
     }
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.answer_pending() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
         if self.out.is_empty() {
             return if self.closed {
                 Ok(0)
@@ -138,10 +154,14 @@ impl Link for FakeLink {
         }
         Ok(n)
     }
-    fn input_pending(&self) -> bool {
-        self.conn == 1 && self.gw.borrow().script.stall_mid_record
-    }
     fn wait(&mut self, interest: Interest, deadline: Instant) -> io::Result<bool> {
+        if let Some(at) = self.answer_at.filter(|_| self.answer_pending()) {
+            if interest == Interest::Read {
+                std::thread::sleep(at.min(deadline).saturating_duration_since(Instant::now()));
+                return Ok(Instant::now() >= at || Instant::now() < deadline);
+            }
+            return Ok(true);
+        }
         if !self.out.is_empty() || self.closed || interest != Interest::Read {
             return Ok(true);
         }
@@ -174,6 +194,7 @@ impl Connector for FakeConnector {
             inbuf: Vec::new(),
             out: VecDeque::new(),
             closed: false,
+            answer_at: None,
             calls: 0,
         })
     }
@@ -185,7 +206,6 @@ impl Connector for FakeConnector {
 fn options() -> Options {
     Options {
         timeout: Duration::from_millis(500),
-        grace: Duration::from_millis(20),
         window: 100_000,
     }
 }
@@ -435,7 +455,8 @@ fn everything_combined() {
         take: 333,
         stutter: true,
         refuse_after: None,
-        stall_mid_record: false,
+        error_delay: Duration::ZERO,
+        mute: false,
     };
     let (mut s, gw) = sender(script, options());
     let tokens = batch(4000, Some(100));
@@ -602,27 +623,146 @@ fn a_kept_connection_reports_nothing_of_its_previous_owner() {
     assert_eq!(s.stats().failed, 1);
 }
 
-#[test]
-fn half_a_record_is_not_silence() {
-    // A small batch is settled by a quiet grace period, but not while the gateway
-    // is in the middle of a TLS record (an error response may be in it): after
-    // `timeout` the connection is taken for dead and the batch is confirmed anew.
-    let (mut s, gw) = sender(
+/// A gateway that answers every error response `delay` late and rejects tokens
+/// of class 0xbb.
+fn late(delay: Duration) -> (Sender<FakeConnector>, Shared, HashSet<u8>) {
+    let invalid: HashSet<u8> = [0xbb].into();
+    let (s, gw) = sender(
         Script {
-            stall_mid_record: true,
+            invalid: invalid.clone(),
+            error_delay: delay,
             ..Script::default()
         },
         options(),
     );
-    let tokens = batch(20, None);
+    (s, gw, invalid)
+}
+
+/// Whether the last frame a connection received is a probe (the all-zero token).
+fn ends_with_probe(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    let mut last = None;
+    while let Ok(Parsed::Complete(f, used)) = binary::parse_frame(rest) {
+        last = f.token.map(|t| t.iter().all(|&b| b == 0));
+        rest = &rest[used..];
+    }
+    last == Some(true)
+}
+
+#[test]
+fn late_error_responses_lose_nothing_and_report_each_rejection_once() {
+    // Apple answers 0.1 to 0.8 s late; 200 ms against a 500 ms timeout here.
+    for (n, bad) in [
+        (1usize, vec![0usize]),
+        (20, vec![3]),
+        (5000, vec![17, 2500, 4999]),
+    ] {
+        let (mut s, gw, invalid) = late(Duration::from_millis(200));
+        let mut tokens = batch(n as u32, None);
+        for &i in &bad {
+            tokens[i] = token(0xbb, i as u32);
+        }
+        send_all(&mut s, &tokens);
+        let failures = s.flush(None).unwrap();
+        let reported: Vec<_> = failures.iter().map(|f| f.token.clone()).collect();
+        let want: Vec<_> = bad.iter().map(|&i| token::to_hex(&tokens[i])).collect();
+        assert_eq!(reported, want, "{n} notifications");
+        assert!(failures.iter().all(|f| f.status == 8));
+        assert_eq!(audit(&gw, &tokens, &invalid), (0, 0), "{n} notifications");
+        assert_eq!(s.stats().pending, 0);
+        assert_eq!(s.take_failures(), vec![], "reported twice");
+        // One connection per rejection, and one more for the final probe unless
+        // the last notification was the rejected one (a lone probe proves nothing).
+        let last_rejected = bad.last() == Some(&(n - 1));
+        let want = bad.len() + usize::from(!last_rejected);
+        assert_eq!(gw.borrow().connections as usize, want, "{n} notifications");
+    }
+}
+
+#[test]
+fn close_settles_with_a_probe_and_keeps_late_failures_readable() {
+    let (mut s, gw, invalid) = late(Duration::from_millis(100));
+    let tokens = [
+        token(0xaa, 1),
+        token(0xaa, 2),
+        token(0xbb, 3),
+        token(0xaa, 4),
+        token(0xaa, 5),
+    ];
     send_all(&mut s, &tokens);
-    let started = Instant::now();
-    assert_eq!(s.flush(None).unwrap(), vec![]);
-    assert!(
-        started.elapsed() >= options().timeout,
-        "settled while a record was half read"
+    let failures = s.close().unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].token, token::to_hex(&tokens[2]));
+    assert_eq!(
+        s.take_failures(),
+        failures,
+        "failures found while closing stay readable"
     );
-    assert!(gw.borrow().connections >= 2);
-    let (missing, _) = audit(&gw, &tokens, &HashSet::new());
-    assert_eq!(missing, 0);
+    assert_eq!(audit(&gw, &tokens, &invalid), (0, 0));
+    // The second connection carried the resent two and then the probe that proved them.
+    let g = gw.borrow();
+    assert_eq!(g.connections, 2);
+    assert!(ends_with_probe(&g.received[1]));
+}
+
+#[test]
+fn close_on_a_prompt_gateway_is_one_probe_on_the_same_connection() {
+    let (mut s, gw) = sender(Script::default(), options());
+    let tokens = batch(5, None);
+    send_all(&mut s, &tokens);
+    assert_eq!(s.close().unwrap(), vec![]);
+    let g = gw.borrow();
+    assert_eq!(g.connections, 1);
+    assert!(ends_with_probe(&g.received[0]));
+    assert_eq!(g.log.len(), 5);
+}
+
+#[test]
+fn a_timed_flush_returns_what_is_settled_and_keeps_the_rest() {
+    let (mut s, gw, invalid) = late(Duration::from_millis(300));
+    let mut tokens = batch(20, None);
+    tokens[3] = token(0xbb, 3);
+    send_all(&mut s, &tokens);
+    // Its own deadline is no error: nothing is proven yet, everything stays queued.
+    assert_eq!(s.flush(Some(Duration::from_millis(20))).unwrap(), vec![]);
+    assert_eq!(s.stats().pending, 20);
+    // Sends go on behind the unanswered probe; the next flush settles it all.
+    let more = [token(0xaa, 100), token(0xaa, 101)];
+    send_all(&mut s, &more);
+    assert_eq!(s.stats().pending, 22);
+    let failures = s.flush(None).unwrap();
+    assert_eq!(
+        failures.iter().map(|f| f.token.clone()).collect::<Vec<_>>(),
+        vec![token::to_hex(&tokens[3])]
+    );
+    assert_eq!(s.stats().pending, 0);
+    let all: Vec<_> = tokens.iter().chain(&more).copied().collect();
+    assert_eq!(audit(&gw, &all, &invalid), (0, 0));
+}
+
+#[test]
+fn close_on_a_gateway_that_never_answers_reports_everything_unconfirmed() {
+    let (mut s, gw) = sender(
+        Script {
+            mute: true,
+            error_delay: Duration::from_secs(60),
+            ..Script::default()
+        },
+        options(),
+    );
+    let tokens = batch(3, None);
+    send_all(&mut s, &tokens);
+    let err = s.close().unwrap_err().to_string();
+    assert!(
+        err.contains("could not settle 3 notification(s)") && err.contains("status 255"),
+        "{err}"
+    );
+    let failures = s.take_failures();
+    assert_eq!(
+        failures.iter().map(|f| f.token.clone()).collect::<Vec<_>>(),
+        tokens.iter().map(|t| token::to_hex(t)).collect::<Vec<_>>()
+    );
+    assert!(failures.iter().all(|f| f.status == 255));
+    // They may have been delivered (the gateway logged them): unconfirmed, not lost silently.
+    assert_eq!(gw.borrow().log.len(), 3);
 }
