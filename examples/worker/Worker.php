@@ -13,9 +13,10 @@
  * - Memory is flat: at most `chunk` notifications in flight, tokens read page by page.
  *
  * Sending is one send() per token with our own identifier, and one flush() per
- * chunk: sendMany() flushes after each call, and flush() waits a grace period for
- * late error responses (0.5 s by default), which per notification would cap the
- * worker at two notifications a second.
+ * chunk: sendMany() flushes after each call, and flush() waits until the gateway
+ * has proved what it took (a round trip at least, longer with late error
+ * responses), which per notification would cap the worker at a few notifications
+ * a second against Apple.
  *
  * Both protocols: over HTTP/2 each notification carries its row's push type,
  * priority, expiration, collapse id and topic (the worker's defaults when null)
