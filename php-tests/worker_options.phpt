@@ -56,6 +56,7 @@ $cases = [
     'feedback with token auth' => [[...$api, '--auth-key', $key, ...$ids, '--feedback', 'ssl://feedback.push.apple.com:2196'], []],
     'credentials without --gateway' => [['--auth-key', $key, ...$ids, '--db', "sqlite:$dir/unused.sqlite"], []],
     'protocol of the sandbox with a gateway' => [[...$api, '--auth-key', $key, ...$ids, '--sandbox-protocol', 'http2'], []],
+    'key text without its PEM lines, from the environment' => [[...$api, ...$ids], ['APNS_AUTH_KEY' => str_repeat($keyBody, 2)]],
     // The extension reads the key when connecting: not a key inside.
     'PEM text that is not a key, from the environment' => [['--gateway', $sb['http2'], '--cafile', $sb['certs'] . '/ca.pem',
         '--db', "sqlite:$dir/unused.sqlite", '--once', ...$ids], ['APNS_AUTH_KEY' => $badPem]],
@@ -120,6 +121,8 @@ credentials without --gateway: exit 1
   worker: --auth-key needs --gateway: without it the worker starts the local sandbox gateway and uses its throwaway credentials
 protocol of the sandbox with a gateway: exit 1
   worker: --sandbox-protocol is for the local sandbox (no --gateway); the gateway's URL says the protocol (ssl:// binary, https:// HTTP/2)
+key text without its PEM lines, from the environment: exit 1
+  worker: --auth-key (APNS_AUTH_KEY): cannot read it: the value is not a file's path and looks like key text without its '-----BEGIN PRIVATE KEY-----' line (not shown)
 PEM text that is not a key, from the environment: exit 1
   cannot connect: the --auth-key PEM text is not a usable %s
 refused key id: exit 1

@@ -240,7 +240,12 @@ final class Config
         }
         $text = is_file($this->authKey) && is_readable($this->authKey) ? @file_get_contents($this->authKey) : false;
         if ($text === false) {
-            throw new \InvalidArgumentException($n('auth-key') . ": cannot read '{$this->authKey}'");
+            // A key pasted without its BEGIN line is not a path, and must not be echoed as one.
+            $keyLike = str_contains($this->authKey, "\n") || strlen($this->authKey) > 200
+                || preg_match('~^[A-Za-z0-9+/=\s]{60,}$~', $this->authKey);
+            throw new \InvalidArgumentException($n('auth-key') . ': cannot read ' . ($keyLike
+                ? "it: the value is not a file's path and looks like key text without its '-----BEGIN PRIVATE KEY-----' line (not shown)"
+                : "'{$this->authKey}'"));
         }
         if (!str_contains($text, '-----BEGIN PRIVATE KEY-----')) {
             throw new \InvalidArgumentException($n('auth-key') . " '{$this->authKey}' is not an APNs auth key "
