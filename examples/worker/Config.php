@@ -176,9 +176,11 @@ final class Config
                         . 'the local sandbox gateway and uses its throwaway credentials');
                 }
             }
-            if ($given('topic') && $this->sandboxProtocol !== 'http2') {
-                throw new \InvalidArgumentException($n('topic') . ' is for the HTTP/2 API: with the local sandbox, '
-                    . 'add --sandbox-protocol http2');
+            foreach (['topic', 'push-type'] as $option) {
+                if ($given($option) && $this->sandboxProtocol !== 'http2') {
+                    throw new \InvalidArgumentException($n($option) . ' is for the HTTP/2 API: with the local sandbox, '
+                        . 'add --sandbox-protocol http2');
+                }
             }
             return;
         }
