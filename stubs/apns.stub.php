@@ -216,7 +216,8 @@ final class ApnsConnection
      *   `command` is binary only.
      *
      * @param string $deviceToken Hex device token.
-     * @param string|array $payload JSON text or an array to encode.
+     * @param string|array $payload JSON text or an array to encode (declared mixed: any
+     *                            other type is an ApnsException naming it, not a TypeError).
      * @param array|null $options Per-notification options, see above.
      *
      * @return int The notification's identifier.
@@ -232,7 +233,7 @@ final class ApnsConnection
      * @example
      * $id = $apns->send('<a1b2c3d4 e5f60718 ...>', ['aps' => ['alert' => 'Hi']], ['expiry' => time() + 3600]);
      */
-    public function send(string $deviceToken, string|array $payload, ?array $options = null): int {}
+    public function send(string $deviceToken, mixed $payload, ?array $options = null): int {}
 
     /**
      * Sends one payload to every token of any iterable, then flushes.
@@ -261,7 +262,8 @@ final class ApnsConnection
      * connection while the batch runs (ApnsException).
      *
      * @param iterable $deviceTokens Hex device tokens.
-     * @param string|array $payload JSON text or an array to encode.
+     * @param string|array $payload JSON text or an array to encode (declared mixed: any
+     *                            other type is an ApnsException naming it, not a TypeError).
      * @param array|null $options Per-notification options and `progress`.
      *
      * @return array{sent: int, failed: list<array{identifier: int, token: string, status: int, reason: string}>, resent: int, seconds: float}
@@ -281,7 +283,7 @@ final class ApnsConnection
      * ]);
      * printf("%d sent, %d failed in %.1f s\n", $result['sent'], count($result['failed']), $result['seconds']);
      */
-    public function sendMany(iterable $deviceTokens, string|array $payload, ?array $options = null): array {}
+    public function sendMany(iterable $deviceTokens, mixed $payload, ?array $options = null): array {}
 
     /**
      * Writes whole binary frames, in place of `fwrite($fp, $frame)`.
@@ -423,7 +425,8 @@ final class ApnsConnection
      * pack('H*', $token) . pack("n", strlen($payload)) . $payload`.
      *
      * @param string $deviceToken Hex device token (32 bytes).
-     * @param string|array $payload JSON text or an array to encode.
+     * @param string|array $payload JSON text or an array to encode (declared mixed: any
+     *                            other type is an ApnsException naming it, not a TypeError).
      * @param array|null $options `command` (0, 1, 2; default 2), `identifier`
      *                            (default 0), `expiry` (default 0), `priority`
      *                            (10 or 5, default 10; command 2 only).
@@ -436,7 +439,7 @@ final class ApnsConnection
      * $frame = ApnsConnection::pack($token, '{"aps":{"alert":"Hi"}}', ['command' => 1, 'identifier' => 7]);
      * $apns->write($frame);
      */
-    public static function pack(string $deviceToken, string|array $payload, ?array $options = null): string {}
+    public static function pack(string $deviceToken, mixed $payload, ?array $options = null): string {}
 
     /**
      * Reads the feedback service to its end: the devices that no longer accept
