@@ -154,11 +154,14 @@ final class ApnsConnection
      *   same url, credentials and id. What the object had queued is written out
      *   first; a connection that died meanwhile is reconnected; failures of an
      *   earlier request's notifications are never reported to a later one (call
-     *   flush() before the request ends to see them). When the PHP process ends,
+     *   flush() before the request ends to see them; on the binary protocol the
+     *   gateway closes the connection after answering flush()'s probe, so the next
+     *   request reconnects). When the PHP process ends,
      *   kept connections settle what they hold (bounded by `timeout`) and close.
      *   stats()['persistent'] says whether the option is on.
-     * - `grace` (int|float): seconds flush() waits, once everything is written,
-     *   for late error responses (default 0.5; Apple's arrive 0.1 to 0.8 s late).
+     * - `grace` (int|float): no longer used, still accepted so that existing code
+     *   runs: flush() and close() settle by proof (a probe's answer), never by
+     *   waiting a fixed time for late error responses.
      * - `window` (int): notifications kept for resending before the connection
      *   confirms them with a probe (default 100000, 1 to 10000000).
      * - `max_streams` (int): HTTP/2 requests in flight at most on the connection
@@ -213,7 +216,8 @@ final class ApnsConnection
      *   `command` is binary only.
      *
      * @param string $deviceToken Hex device token.
-     * @param string|array $payload JSON text or an array to encode.
+     * @param string|array $payload JSON text or an array to encode (declared mixed: any
+     *                            other type is an ApnsException naming it, not a TypeError).
      * @param array|null $options Per-notification options, see above.
      *
      * @return int The notification's identifier.
@@ -229,7 +233,7 @@ final class ApnsConnection
      * @example
      * $id = $apns->send('<a1b2c3d4 e5f60718 ...>', ['aps' => ['alert' => 'Hi']], ['expiry' => time() + 3600]);
      */
-    public function send(string $deviceToken, string|array $payload, ?array $options = null): int {}
+    public function send(string $deviceToken, mixed $payload, ?array $options = null): int {}
 
     /**
      * Sends one payload to every token of any iterable, then flushes.
@@ -258,7 +262,8 @@ final class ApnsConnection
      * connection while the batch runs (ApnsException).
      *
      * @param iterable $deviceTokens Hex device tokens.
-     * @param string|array $payload JSON text or an array to encode.
+     * @param string|array $payload JSON text or an array to encode (declared mixed: any
+     *                            other type is an ApnsException naming it, not a TypeError).
      * @param array|null $options Per-notification options and `progress`.
      *
      * @return array{sent: int, failed: list<array{identifier: int, token: string, status: int, reason: string}>, resent: int, seconds: float}
@@ -278,7 +283,7 @@ final class ApnsConnection
      * ]);
      * printf("%d sent, %d failed in %.1f s\n", $result['sent'], count($result['failed']), $result['seconds']);
      */
-    public function sendMany(iterable $deviceTokens, string|array $payload, ?array $options = null): array {}
+    public function sendMany(iterable $deviceTokens, mixed $payload, ?array $options = null): array {}
 
     /**
      * Writes whole binary frames, in place of `fwrite($fp, $frame)`.
@@ -308,21 +313,33 @@ final class ApnsConnection
      * Waits until every notification sent so far is settled: accepted, or
      * rejected and reported.
      *
-     * Drains the socket, waits `grace` for late error responses, and resends
-     * what the gateway discarded after an error, a shutdown (status 10) or a
-     * dropped connection. Returns the failures collected since the last
-     * flush()/failures() call, and clears them.
+     * Settled means proven by the gateway, never assumed after a time: binary
+     * protocol, an error response naming the notification or a later one, or the
+     * answer to a probe (a notification to the all-zero token, which the gateway
+     * rejects once it has processed everything before it) written after it;
+     * HTTP/2, the notification's own response. It resends what the gateway
+     * discarded after an error, a shutdown (status 10) or a dropped connection.
+     * Returns the failures collected since the last flush()/failures() call, and
+     * clears them. On a prompt gateway it takes about one round trip; Apple's
+     * binary gateway answers 0.1 to 0.8 s late and closes the connection after
+     * every error response, the probe's included, so the next send reconnects.
      *
-     * @param float|null $timeout Give up waiting after this many seconds (the
-     *                            notifications stay queued); null: each blocking
-     *                            step is bounded by the connection's `timeout`.
+     * @param float|null $timeout Return after at most this many seconds with the
+     *                            failures settled by then; the rest stays queued
+     *                            (stats()['pending']) and is settled by the next
+     *                            flush(), close() or (persistent) the next owner.
+     *                            Its own deadline is never an exception. null:
+     *                            wait until everything is settled, each blocking
+     *                            step bounded by the connection's `timeout`.
      *
      * @return list<array{identifier: int, token: string, status: int, reason: string}>
      *         Failures: the identifier, the token (lowercase hex), Apple's status
      *         code and its text ('Invalid token'). Status 255 marks notifications
      *         that could not be delivered at all.
      *
-     * @throws ApnsException When the connection is closed, or the gateway stays unreachable.
+     * @throws ApnsException When the connection is closed, or the gateway stays
+     *                       unreachable for `timeout` (the notifications it could
+     *                       not deliver are then in failures() with status 255).
      *
      * @example
      * foreach ($apns->flush() as $f) {
@@ -364,8 +381,10 @@ final class ApnsConnection
     /**
      * Counters since the connection was created.
      *
-     * @return array{sent: int, resent: int, failed: int, reconnects: int, bytes: int, protocol: string, connected: bool, version: string}
-     *         `protocol` is 'binary' (or 'http2'); `version` the extension's version.
+     * @return array{sent: int, resent: int, failed: int, reconnects: int, bytes: int, pending: int, protocol: string, connected: bool, persistent: bool, version: string}
+     *         `pending`: notifications sent or queued and not yet settled (what a
+     *         timed flush() left); `protocol` is 'binary' (or 'http2'); `version`
+     *         the extension's version.
      *
      * @example
      * printf("%d sent, %d resent, %d reconnects\n", ...array_values(array_intersect_key(
@@ -382,14 +401,18 @@ final class ApnsConnection
     public function isConnected(): bool {}
 
     /**
-     * Settles pending notifications (bounded by `timeout`) and closes. Failures
-     * found while closing stay readable with failures(). Closing twice is harmless;
-     * send(), sendMany(), write() and flush() throw afterwards ("the connection is
-     * closed: create a new ApnsConnection").
+     * Settles pending notifications by proof, as flush() does (about one round
+     * trip on a prompt gateway; bounded by `timeout` on a silent one), and
+     * closes. Failures found while closing stay readable with failures().
+     * Closing twice is harmless; send(), sendMany(), write() and flush() throw
+     * afterwards ("the connection is closed: create a new ApnsConnection").
+     * Destroying the object does the same.
      *
      * @return void
      *
-     * @throws ApnsException Rarely: when settling fails in a way that must be reported.
+     * @throws ApnsException When the gateway could not be reached or did not
+     *                       confirm everything within `timeout`: what it did not
+     *                       confirm is then in failures() with status 255.
      */
     public function close(): void {}
 
@@ -402,7 +425,8 @@ final class ApnsConnection
      * pack('H*', $token) . pack("n", strlen($payload)) . $payload`.
      *
      * @param string $deviceToken Hex device token (32 bytes).
-     * @param string|array $payload JSON text or an array to encode.
+     * @param string|array $payload JSON text or an array to encode (declared mixed: any
+     *                            other type is an ApnsException naming it, not a TypeError).
      * @param array|null $options `command` (0, 1, 2; default 2), `identifier`
      *                            (default 0), `expiry` (default 0), `priority`
      *                            (10 or 5, default 10; command 2 only).
@@ -415,7 +439,7 @@ final class ApnsConnection
      * $frame = ApnsConnection::pack($token, '{"aps":{"alert":"Hi"}}', ['command' => 1, 'identifier' => 7]);
      * $apns->write($frame);
      */
-    public static function pack(string $deviceToken, string|array $payload, ?array $options = null): string {}
+    public static function pack(string $deviceToken, mixed $payload, ?array $options = null): string {}
 
     /**
      * Reads the feedback service to its end: the devices that no longer accept

@@ -61,7 +61,7 @@ usage:
 enum Command {
     Help,
     Certs { out: PathBuf },
-    Serve(Options),
+    Serve(Box<Options>),
 }
 
 fn main() -> ExitCode {
@@ -72,7 +72,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Certs { out } => certs::write_all(&out),
-        Command::Serve(options) => server::run(options),
+        Command::Serve(options) => server::run(*options),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -104,7 +104,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
             let out = out.ok_or("certs needs --out DIR")?;
             Ok(Command::Certs { out })
         }
-        "serve" => parse_serve(&mut options).map(Command::Serve),
+        "serve" => parse_serve(&mut options).map(|o| Command::Serve(Box::new(o))),
         other => Err(format!(
             "unknown command {other:?} (expected certs or serve)\n{USAGE}"
         )),
@@ -299,7 +299,7 @@ mod tests {
             hostile: Some(hostile::Mode::StallRecord),
             http2: Box::default(),
         };
-        assert_eq!(got, Ok(Command::Serve(want)));
+        assert_eq!(got, Ok(Command::Serve(Box::new(want))));
     }
 
     #[test]
