@@ -89,7 +89,10 @@ for ($n = 101; $n <= 105; $n++) {
 }
 $wiring = messenger_wiring(['apns' => $down], [dsn($sb, $port), 'connect'], 10, retries: 3);
 $failures = messenger_run_until_idle($wiring, ['apns' => $down], stopAfterFailures: 5);
-printf("APNs down: %d failures, rejected %d, queued again for retry %d, acknowledged %d\n", $failures, count($down->rejected), count($down->ready), count($down->acked));
+// Symfony 5.4 rejects the failed original once its retry copy is queued, 6.4 acknowledges it: either way it leaves the queue.
+printf("APNs down: %d failures, originals off the queue %d, queued again for retry %d, sent %d\n", $failures,
+    count($down->rejected) + count($down->acked), count($down->ready), count(apns_log($sb)) - count($rows));
+$offBefore = count($down->acked);
 $retried = $down->ready[0] ?? null;
 $envelope = $retried ? (new Symfony\Component\Messenger\Transport\Serialization\PhpSerializer())->decode($retried) : null;
 printf("retried message: %d token(s), redelivery stamp: %s\n", $envelope ? count($envelope->getMessage()->getTokens()) : -1,
@@ -98,7 +101,7 @@ printf("retried message: %d token(s), redelivery stamp: %s\n", $envelope ? count
 $back = apns_sandbox_start(['--http2-port', $port]);
 $failures = messenger_run_until_idle($wiring, ['apns' => $down]);
 $pairs = pairs(apns_log($back));
-printf("APNs back: acknowledged %d, failures %d, left %d\n", count($down->acked), $failures, count($down->ready) + $down->inFlight);
+printf("APNs back: acknowledged %d, failures %d, left %d\n", count($down->acked) - $offBefore, $failures, count($down->ready) + $down->inFlight);
 apns_check('every token of the retried messages delivered exactly once', $pairs == $wanted, json_encode($pairs));
 ?>
 --EXPECTF--
@@ -109,7 +112,7 @@ one connection, pipelined: ok
 TokenRejected: the 8 refused tokens and the malformed one: ok
   refused: 400 BadDeviceToken (message 5)
   xyz: 400 BadDeviceToken (device token is not hex: %s) (message 41)
-APNs down: 5 failures, rejected 5, queued again for retry 5, acknowledged 0
+APNs down: 5 failures, originals off the queue 5, queued again for retry 5, sent 0
 retried message: 2 token(s), redelivery stamp: yes
 APNs back: acknowledged 5, failures 0, left 0
 every token of the retried messages delivered exactly once: ok
