@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Apns\Laravel;
 
 use ApnsConnection;
+use ApnsException;
 use Illuminate\Contracts\Events\Dispatcher;
 use Illuminate\Notifications\Events\NotificationFailed;
 use Illuminate\Notifications\Notification;
@@ -22,8 +23,10 @@ use UnexpectedValueException;
  * NotificationFailed event with data ['token', 'status', 'reason'] (and 'apns_id',
  * 'timestamp' when APNs gave them), so that the app can prune dead tokens; the
  * other tokens are sent all the same. An ApnsException (bad credentials, APNs
- * unreachable) propagates, as a failing mail transport does, so that a queued
- * notification is retried by the queue.
+ * unreachable, some tokens not delivered) propagates, as a failing mail transport
+ * does, so that a queued notification is retried by the queue: at least once, so
+ * the tokens already delivered then get it twice (Laravel retries the notification
+ * as a whole).
  */
 class ApnsChannel
 {
@@ -56,8 +59,39 @@ class ApnsChannel
         // Identifiers base+i map each failure back to the token exactly as the app
         // stored it (the extension reports tokens as lowercase hex).
         $base = random_int(1, 0x7fffffff);
-        $result = $this->connection->sendMany($tokens, $payload, $options + ['identifier' => $base]);
-        foreach ($result['failed'] as $failure) {
+        try {
+            $result = $this->connection->sendMany($tokens, $payload, $options + ['identifier' => $base]);
+        } catch (ApnsException $e) {
+            // APNs unreachable: what it refused meanwhile is still reported, and the
+            // exception goes on so that a queued notification is retried.
+            $this->report($notifiable, $notification, $tokens, $base, $this->connection->failures());
+            throw $e;
+        }
+        $undelivered = $this->report($notifiable, $notification, $tokens, $base, $result['failed']);
+        if ($undelivered !== []) {
+            throw new ApnsException(sprintf('%d of %d notification(s) not delivered (%s): the notification is to be sent again',
+                count($undelivered), count($tokens), $undelivered[0]['reason']), ApnsException::UNDELIVERED);
+        }
+        return $result;
+    }
+
+    /**
+     * Dispatches NotificationFailed for each refused token; returns the failures
+     * that are not refusals but notifications the engine could not deliver at all
+     * (status 0 over HTTP/2, 255 on the binary protocol).
+     *
+     * @param list<array<string, mixed>> $failures
+     * @return list<array<string, mixed>>
+     */
+    private function report(mixed $notifiable, Notification $notification, array $tokens, int $base, array $failures): array
+    {
+        $notDelivered = $this->connection->stats()['protocol'] === 'http2' ? 0 : ApnsConnection::STATUS_UNKNOWN;
+        $undelivered = [];
+        foreach ($failures as $failure) {
+            if ($failure['status'] === $notDelivered) {
+                $undelivered[] = $failure;
+                continue;
+            }
             $position = ($failure['identifier'] - $base) & 0xffffffff;
             $data = [
                 'token' => $tokens[$position] ?? $failure['token'],
@@ -66,6 +100,6 @@ class ApnsChannel
             ] + array_intersect_key($failure, ['apns_id' => 0, 'timestamp' => 0]);
             $this->events->dispatch(new NotificationFailed($notifiable, $notification, 'apns', $data));
         }
-        return $result;
+        return $undelivered;
     }
 }

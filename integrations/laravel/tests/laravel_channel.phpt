@@ -173,6 +173,31 @@ $job = $app2['db']->connection()->table('jobs')->first();
 printf("unreachable: %d reported (%s), job back in the queue: %s, attempts %d\n", count($reported),
     $reported ? get_class($reported[0]) . (str_contains($reported[0]->getMessage(), "127.0.0.1:$port") ? ' naming the host' : ': ' . $reported[0]->getMessage()) : '-',
     $job !== null && $job->reserved_at === null ? 'yes' : 'no', $job->attempts ?? -1);
+
+// 8. APNs goes away in the middle of a notification (200 tokens, one stream at a time,
+// 20 ms each, the gateway stopped after a second): the token it refused before is
+// still reported, and the channel throws so that the queue sends the notification again.
+$port = apns_free_port();
+$partialBad = apns_token(7001);
+$gone = apns_sandbox_start(['--http2-port', $port, '--max-streams', 1, '--h2-delay-ms', 20,
+    '--invalid-tokens', apns_invalid_tokens_file([$partialBad])]);
+$app3 = laravel_app(apns_temp_dir('laravel-partial'));
+$app3['config']->set('apns.url', "https://127.0.0.1:$port");
+$app3['config']->set('apns.timeout', 2);
+$failed = [];
+$app3['events']->listen(NotificationFailed::class, function (NotificationFailed $e) use (&$failed) {
+    $failed[] = $e;
+});
+exec(sprintf('(sleep 1; kill -TERM %d) > /dev/null 2>&1 &', proc_get_status($gone['proc'])['pid']));
+try {
+    (new Device(8, [apns_token(7000), $partialBad, ...array_map(fn($i) => apns_token(7002 + $i), range(1, 198))]))->notify(new OrderShipped(45));
+    echo "partial: no exception\n";
+} catch (ApnsException $e) {
+    printf("partial: %s (code %d, naming the gateway: %s), %s on the wire, NotificationFailed: %s\n", get_class($e), $e->getCode(),
+        var_export(str_contains($e->getMessage(), "127.0.0.1:$port"), true),
+        count(apns_log($gone)) > 1 && count(apns_log($gone)) < 200 ? 'some' : count(apns_log($gone)),
+        implode(', ', array_map(fn($f) => ($f->data['token'] === $partialBad ? 'the refused token' : $f->data['token']) . " {$f->data['status']} {$f->data['reason']}", $failed)));
+}
 ?>
 --EXPECTF--
 config apns.url comes from APNS_URL: ok
@@ -194,3 +219,4 @@ no toApns: NoToApns is sent via the apns channel but has no toApns($notifiable) 
 priority 7: ApnsException
 unknown config key: ApnsException
 unreachable: 1 reported (ApnsException naming the host), job back in the queue: yes, attempts 1
+partial: ApnsException (code 9, naming the gateway: true), some on the wire, NotificationFailed: the refused token 400 BadDeviceToken
