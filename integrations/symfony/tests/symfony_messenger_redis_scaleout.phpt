@@ -12,13 +12,13 @@ posix
 <?php
 require __DIR__ . '/symfony.inc';
 if (!extension_loaded('apns')) die('skip apns not loaded');
-if (!extension_loaded('redis')) die('skip the redis extension is not available (Debian: apt-get install php-redis)');
-if (!is_executable('/usr/bin/redis-server')) die('skip redis-server not installed (Debian: apt-get install redis-server)');
 if ($reason = symfony_load('Messenger', 'Redis', 'EventDispatcher', 'Console')) die("skip $reason");
 if (!property_exists(Symfony\Component\Messenger\Bridge\Redis\Transport\Connection::class, 'inflightIds')) {
     die('skip needs the Redis transport of Symfony 6.4 (Debian 13): the installed ' . symfony_version()
         . ' hands a consumer its own unacknowledged messages again after claiming an abandoned one, which a batch handler holding messages cannot survive');
 }
+if (!extension_loaded('redis')) die('skip the redis extension is not available (Debian: apt-get install php-redis)');
+if (!is_executable('/usr/bin/redis-server')) die('skip redis-server not installed (Debian: apt-get install redis-server)');
 ?>
 --FILE--
 <?php
