@@ -7,7 +7,7 @@ ctype
 require __DIR__ . '/symfony.inc';
 if (!extension_loaded('apns')) die('skip apns not loaded');
 if (!is_executable('/usr/bin/composer')) die('skip composer not installed (Debian: apt-get install composer)');
-if ($reason = symfony_load('HttpKernel', 'Notifier', 'Messenger')) die("skip $reason");
+if ($reason = symfony_load('HttpKernel', 'DependencyInjection', 'Notifier', 'Messenger')) die("skip $reason");
 ?>
 --FILE--
 <?php
@@ -33,7 +33,7 @@ apns_check('composer install exits 0', $code === 0, $out);
 apns_check('apns/symfony installed from the path repository', str_contains($out, 'Installing apns/symfony (dev-') && is_link("$app/vendor/apns/symfony"), $out);
 
 $loader = require "$app/vendor/autoload.php";
-foreach (['HttpKernel', 'Notifier', 'Messenger', 'EventDispatcher'] as $c) {
+foreach (['HttpKernel', 'DependencyInjection', 'Config', 'Notifier', 'Messenger', 'EventDispatcher'] as $c) {
     require_once "/usr/share/php/Symfony/Component/$c/autoload.php";
 }
 foreach ([Apns\Symfony\ApnsBundle::class, Apns\Symfony\Notifier\ApnsTransportFactory::class, Apns\Symfony\Messenger\SendPushHandler::class] as $class) {
