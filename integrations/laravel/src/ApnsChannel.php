@@ -7,6 +7,7 @@ namespace Apns\Laravel;
 use ApnsConnection;
 use ApnsException;
 use Illuminate\Contracts\Events\Dispatcher;
+use Illuminate\Notifications\AnonymousNotifiable;
 use Illuminate\Notifications\Events\NotificationFailed;
 use Illuminate\Notifications\Notification;
 use UnexpectedValueException;
@@ -41,6 +42,10 @@ class ApnsChannel
     public function send(mixed $notifiable, Notification $notification): ?array
     {
         $route = $notifiable->routeNotificationFor('apns', $notification);
+        if ($route === null && $notifiable instanceof AnonymousNotifiable) {
+            // Notification::route(ApnsChannel::class, $token) as well as route('apns', $token).
+            $route = $notifiable->routeNotificationFor(self::class, $notification);
+        }
         $tokens = array_values(array_filter(is_iterable($route) ? [...$route] : [$route], fn($t) => $t !== null && $t !== ''));
         if ($tokens === []) {
             return null;

@@ -141,6 +141,14 @@ $failed = $sent = [];
 (new Device(3, null))->notify(new OrderShipped(44));
 apns_check('a notifiable without tokens: nothing sent', count(apns_log($sb)) === $before && $failed === []);
 
+// On-demand notifications: Notification::route('apns' or ApnsChannel::class, $token).
+$before = count(apns_log($sb));
+Illuminate\Support\Facades\Notification::route('apns', $good[0])->notify(new OrderShipped(50));
+Illuminate\Support\Facades\Notification::route(ApnsChannel::class, [$good[1]])->notify(new OrderShipped(51));
+$rows = array_slice(apns_log($sb), $before);
+printf("on demand: %s\n", implode(', ', array_map(fn($r) => json_decode($r['payload'], true)['order_id'] . ' to ' . ($r['token'] === $good[0] ? 'good0' : ($r['token'] === $good[1] ? 'good1' : '?')), $rows)));
+$before = count(apns_log($sb));
+
 // 5. A queued notification (ShouldQueue, the database queue, via 'apns'): nothing is sent until a worker runs the job.
 $failed = [];
 (new Device(4, [$good[0], $bad[1], $good[1]]))->notify(new QueuedOrderShipped(7));
@@ -213,6 +221,7 @@ the events carry the notifiable: ok
 NotificationSent carries sendMany's result: ok
 malformed token: 1 event(s), token=not-a-token status=400 reason=BadDeviceToken%s
 a notifiable without tokens: nothing sent: ok
+on demand: 50 to good0, 51 to good1
 the notification waits in the jobs table: ok
 queued: 2 on the wire, payload {"aps":{"alert":"queued order 7"}}, 1 NotificationFailed (BadDeviceToken bad1), jobs left 0
 no toApns: NoToApns is sent via the apns channel but has no toApns($notifiable) method
