@@ -24,7 +24,7 @@ file_put_contents("$app/composer.json", json_encode([
     'minimum-stability' => 'dev',
     'prefer-stable' => true,
 ], JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES));
-$env = ['COMPOSER_HOME' => "$app/.composer", 'COMPOSER_NO_INTERACTION' => '1', 'HOME' => $app, 'PATH' => getenv('PATH')];
+$env = ['COMPOSER_HOME' => "$app/.composer", 'COMPOSER_NO_INTERACTION' => '1', 'COMPOSER_DISABLE_NETWORK' => '1', 'HOME' => $app, 'PATH' => getenv('PATH')];
 $proc = proc_open(['/usr/bin/composer', 'install', '--no-progress', '--ignore-platform-req=ext-apns', '--working-dir', $app],
     [0 => ['file', '/dev/null', 'r'], 1 => ['file', "$app/out.txt", 'w'], 2 => ['file', "$app/out.txt", 'a']], $pipes, $app, $env);
 $code = proc_close($proc);
