@@ -73,7 +73,7 @@ echo 'stream length: ', $redis->xLen('apns'), "\n";
 
 $workers = [];
 foreach (['w1', 'w2'] as $name) {
-    $command = [...php_child_command(['ctype', 'mbstring', 'intl', 'igbinary', 'redis', 'pcntl', 'posix']), __DIR__ . '/messenger-worker.php',
+    $command = [...php_child_command(['ctype', 'mbstring', 'intl', 'igbinary', 'redis', 'pcntl', 'posix']), __DIR__ . '/fixtures/messenger-worker.php',
         'messenger:consume', 'apns', '--time-limit=200', '--sleep=0.05'];
     $env = ['REDIS_DSN' => $redisDsn($name), 'APNS_DSN' => $apnsDsn, 'BATCH_SIZE' => '50', 'PATH' => getenv('PATH')];
     $workers[$name] = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['file', "$dir/$name.out", 'w'], 2 => ['file', "$dir/$name.err", 'w']],
