@@ -1,5 +1,5 @@
 --TEST--
-Symfony: the apns:push console command (examples/symfony) through Symfony's Application and CommandTester, logging through Monolog (Debian's packages): to tokens, and from the queue
+Symfony: the apns:push console command (integrations/symfony) through Symfony's Application and CommandTester, logging through Monolog (Debian's packages): to tokens, and from the queue
 --EXTENSIONS--
 pdo
 pdo_sqlite
@@ -18,12 +18,12 @@ if (!extension_loaded('pdo_sqlite')) die('skip pdo_sqlite not available (apt-get
 require __DIR__ . '/apns.inc';
 require '/usr/share/php/Symfony/Component/Console/autoload.php';
 require '/usr/share/php/Monolog/autoload.php';
-require __DIR__ . '/../examples/symfony/src/PushService.php';
-require __DIR__ . '/../examples/symfony/src/Command/PushCommand.php';
+require __DIR__ . '/../integrations/symfony/src/PushService.php';
+require __DIR__ . '/../integrations/symfony/src/Command/PushCommand.php';
 require __DIR__ . '/../examples/worker/tests-support.php';
 
-use App\Push\Command\PushCommand;
-use App\Push\PushService;
+use Apns\Symfony\Command\PushCommand;
+use Apns\Symfony\PushService;
 use Apns\Worker\Queue;
 use Monolog\Handler\TestHandler;
 use Monolog\Logger;

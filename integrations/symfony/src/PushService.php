@@ -9,21 +9,20 @@
  *   open, records per-token results, deactivates dead tokens, retries, reconnects.
  *
  * Logs through any PSR-3 logger (Monolog in Symfony). Wiring: config/services.yaml.
+ *
+ * runQueue() uses the push worker of this repository's examples/worker (not a
+ * Composer package), loaded from beside this package when it is there.
  */
 
 declare(strict_types=1);
 
-namespace App\Push;
+namespace Apns\Symfony;
 
 use ApnsConnection;
 use Apns\Worker\Queue;
 use Apns\Worker\Worker;
 use Psr\Log\LoggerInterface;
 
-require_once __DIR__ . '/../../worker/Queue.php';
-require_once __DIR__ . '/../../worker/SqliteQueue.php';
-require_once __DIR__ . '/../../worker/PgQueue.php';
-require_once __DIR__ . '/../../worker/Worker.php';
 
 class PushService
 {
@@ -75,6 +74,7 @@ class PushService
         if ($this->queueDsn === null) {
             throw new \LogicException('PushService: no queue DSN configured (the $queueDsn argument)');
         }
+        self::loadWorker();
         $queue = Queue::open($this->queueDsn, $this->queueUser, $this->queuePassword);
         $this->worker = new Worker(
             $queue,
@@ -100,6 +100,21 @@ class PushService
     public function readFeedback(): array
     {
         return $this->feedback === null ? [] : ApnsConnection::feedback($this->feedback, $this->feedbackOptions());
+    }
+
+    /** The push worker's classes (examples/worker in this repository), when not autoloaded already. */
+    private static function loadWorker(): void
+    {
+        if (class_exists(Worker::class)) {
+            return;
+        }
+        $dir = \dirname(__DIR__, 3) . '/examples/worker';
+        if (!is_file("$dir/Worker.php")) {
+            throw new \LogicException("PushService::runQueue() needs the push worker (Apns\\Worker\\Worker, examples/worker of the apns repository), not found in $dir");
+        }
+        foreach (['Queue', 'SqliteQueue', 'PgQueue', 'Worker'] as $file) {
+            require_once "$dir/$file.php";
+        }
     }
 
     private function connection(): ApnsConnection

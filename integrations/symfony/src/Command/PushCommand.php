@@ -12,10 +12,10 @@
 
 declare(strict_types=1);
 
-namespace App\Push\Command;
+namespace Apns\Symfony\Command;
 
 use ApnsException;
-use App\Push\PushService;
+use Apns\Symfony\PushService;
 use Symfony\Component\Console\Attribute\AsCommand;
 use Symfony\Component\Console\Command\Command;
 use Symfony\Component\Console\Command\SignalableCommandInterface;
