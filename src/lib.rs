@@ -15,6 +15,7 @@
 //! - `php` (feature `php`): the thin binding that exposes `ApnsConnection` and
 //!   `ApnsException` to PHP.
 
+pub mod credentials;
 pub mod error;
 pub mod protocol;
 pub mod sender;
