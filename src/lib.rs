@@ -24,6 +24,9 @@ pub mod transport;
 #[cfg(feature = "php")]
 mod php;
 
+#[cfg(test)]
+mod test_support;
+
 pub use error::{Error, Result};
 
 /// The crate version, shown by `phpinfo()` and `stats()`.

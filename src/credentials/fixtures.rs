@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use crate::test_support::fresh_temp_dir;
+
 /// The passphrase of every encrypted fixture; must never show in a message.
 pub(crate) const PASS: &str = "horse-battery-12345678";
 pub(crate) const WRONG: &str = "staple-wrong-87654321";
@@ -20,15 +22,7 @@ pub(crate) fn fixtures() -> Option<&'static Path> {
             eprintln!("skipped: the openssl CLI is not installed (apt-get install openssl)");
             return None;
         }
-        let dir = std::env::temp_dir().join(format!(
-            "apns-tls-fixtures-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = fresh_temp_dir("apns-tls-fixtures");
         let pass = format!("pass:{PASS}");
         let run = |args: &[&str]| {
             let out = Command::new("openssl")

@@ -3,14 +3,14 @@
 //! the forms Apple's tools and OpenSSL write. Pure parsing and decryption: no
 //! sockets; the only I/O is reading the named files.
 //!
-//! - [`pem`]: PEM blocks, their RFC 1421 headers and their bodies.
-//! - [`traditional`]: OpenSSL's traditional `Proc-Type: 4,ENCRYPTED` keys.
-//! - [`pkcs8`]: encrypted PKCS#8 keys (`ENCRYPTED PRIVATE KEY`, PBES2).
-//! - [`pkcs12`]: PKCS#12 files (`.p12`/`.pfx`): chain and key.
-//! - [`key`]: a private key as found in a file, turned into DER.
-//! - [`client`]: the chain-and-key assembly and its checks ([`client_key_from_files`],
+//! - `pem`: PEM blocks, their RFC 1421 headers and their bodies.
+//! - `traditional`: OpenSSL's traditional `Proc-Type: 4,ENCRYPTED` keys.
+//! - `pkcs8`: encrypted PKCS#8 keys (`ENCRYPTED PRIVATE KEY`, PBES2).
+//! - `pkcs12`: PKCS#12 files (`.p12`/`.pfx`): chain and key.
+//! - `key`: a private key as found in a file, turned into DER.
+//! - `client`: the chain-and-key assembly and its checks ([`client_key_from_files`],
 //!   [`client_key_from_bytes`]).
-//! - [`cafile`]: the certificates of `cafile` ([`trust_anchors`]).
+//! - `cafile`: the certificates of `cafile` ([`trust_anchors`]).
 //!
 //! Every failure is an [`Error::Credentials`] naming the option, the path and the
 //! cause. No message and no `Debug` output ever holds the passphrase or key
