@@ -1,4 +1,4 @@
-//! `tls::client_key_from_bytes` (what `local_cert` / `local_pk` / `passphrase`
+//! `credentials::client_key_from_bytes` (what `local_cert` / `local_pk` / `passphrase`
 //! load) on arbitrary bytes: PEM, encrypted PEM (PKCS#8 PBES2 and OpenSSL's
 //! traditional form) and PKCS#12 parsers. It must return a key or a
 //! `Credentials` error, never panic, and never echo the passphrase.
@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use apns::error::Error;
-use apns::transport::tls::client_key_from_bytes;
+use apns::credentials::client_key_from_bytes;
 use libfuzzer_sys::fuzz_target;
 
 /// The passphrase of the seed files (`scripts/fuzz seeds`).

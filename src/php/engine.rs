@@ -13,8 +13,8 @@ use crate::protocol::jwt::SigningKey;
 use crate::sender::binary::{Options as BinaryOptions, Sender};
 use crate::sender::http2::{Auth, Http2Sender, Options as Http2Options};
 use crate::sender::{Failure, Stats};
+use crate::transport::connect::TlsConnector;
 use crate::transport::endpoint::{Endpoint, Protocol};
-use crate::transport::stream::TlsConnector;
 use crate::transport::tls::TlsOptions;
 
 /// One gateway connection of either protocol. (One per PHP object, so the size

@@ -5,10 +5,13 @@
 //! `catch_unwind` around every method body ([`exception::guard`]).
 //!
 //! - [`connection`]: `final class ApnsConnection`.
+//! - [`engine`]: the engine behind one connection, binary or HTTP/2.
 //! - [`exception`]: `class ApnsException extends RuntimeException`, and the one
 //!   mapping from [`crate::Error`] to it.
 //! - [`options`]: the `$options` arrays (names, types, ranges).
 //! - [`json`]: array payloads encoded to JSON.
+//! - [`iterate`]: walking `sendMany()`'s tokens (arrays and `Traversable`s).
+//! - [`persistent`]: connections kept open between requests.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,9 +1,14 @@
-//! The reliability engine: what makes `ApnsConnection` lose nothing.
+//! The engines: what makes `ApnsConnection` lose nothing, on either protocol.
 //!
-//! - [`window`]: the frames written and not yet settled (the resend queue).
-//! - [`binary`]: the binary protocol engine: resending
-//!   after error responses, shutdowns and dropped connections, failures and stats.
+//! - [`binary`]: the binary protocol engine: resending after error responses,
+//!   shutdowns and dropped connections, probes, failures and stats.
+//! - [`window`]: the binary frames written and not yet settled (the resend queue).
 //! - [`http2`]: the HTTP/2 engine: streams in flight, retries, GOAWAY, token auth.
+//! - [`feedback`]: reading the feedback service to its end.
+//!
+//! Shared by both engines: [`Failure`] (one entry of PHP's `failures()`) and
+//! [`Stats`] (PHP's `stats()`). The rest of their policy (deadlines, back-off,
+//! giving up) is still each engine's own; see `ARCHITECTURE.md`.
 
 pub mod binary;
 pub mod feedback;

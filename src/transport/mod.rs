@@ -1,20 +1,33 @@
-//! I/O toward a gateway: where to connect, with which credentials, and the
-//! non-blocking byte pipe the sending engine drives.
+//! I/O toward a gateway: where to connect, with which TLS configuration, and
+//! the non-blocking byte pipe the binary engine drives.
 //!
 //! - [`endpoint`]: the connection URL (`ssl://`, `tls://`, `https://`).
-//! - [`tls`]: credentials (PEM, encrypted PEM, PKCS#12) and the rustls client configuration.
+//! - [`tls`]: the rustls client configuration (trust roots, the client
+//!   certificate that [`crate::credentials`] reads, ALPN), for both protocols.
+//! - [`connect`]: [`connect::TlsConnector`] and the handshake: from an endpoint
+//!   to a connected [`stream::TlsStream`].
 //! - [`stream`]: [`stream::TlsStream`], a TLS connection over TCP that implements [`Link`].
+//! - [`failure`]: the text of TLS failures, and whether reconnecting can help.
+//! - `socket`: TCP connect within a deadline, and poll(2).
 //!
-//! The engine in [`crate::sender`] sees only the [`Link`] and [`Connector`] traits,
-//! so its logic is tested against scripted links with no socket at all.
+//! The binary engine ([`crate::sender::binary`]) and the feedback reader see only
+//! the [`Link`] and [`Connector`] traits, so their logic is tested against
+//! scripted links with no socket at all. The HTTP/2 engine
+//! ([`crate::sender::http2`]) takes [`tls::client_config`] and connects with
+//! tokio-rustls itself; it has no such seam yet (issue 16).
 
 use std::io;
 use std::time::Instant;
 
 use crate::error::Result;
 
+pub mod connect;
 pub mod endpoint;
+pub mod failure;
+mod socket;
 pub mod stream;
+#[cfg(test)]
+mod test_tls;
 pub mod tls;
 
 /// What a caller of [`Link::wait`] is waiting for.
