@@ -4,7 +4,7 @@
 //! It does not read the clock: every time is a Unix second given by the caller,
 //! so the refresh rules are tested with any clock.
 //!
-//! Apple's rules (see `shared/design/protocol.md`): a token is valid for one hour;
+//! Apple's rules (see `docs/protocol.md`): a token is valid for one hour;
 //! it must not be refreshed more often than every 20 minutes (too-frequent
 //! refreshes earn `429 TooManyProviderTokenUpdates`, a classic bug when every
 //! process or connection mints its own), and must be refreshed at least every 60.

@@ -1,7 +1,7 @@
 //! The binary protocol engine: writes notifications, reads error responses, and
 //! resends whatever the gateway discarded, so that nothing accepted is lost.
 //!
-//! What happens when (Apple's rules, see `shared/design/protocol.md`):
+//! What happens when (Apple's rules, see `docs/protocol.md`):
 //! - **Error response** (status 1–8, 128, 255) for frame N: N is reported as a
 //!   failure, everything before it was processed, everything after it is resent
 //!   once on a new connection.
