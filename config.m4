@@ -20,7 +20,7 @@ if test "$PHP_APNS" != "no"; then
   AC_ARG_VAR([CARGO], [cargo, Rust's build tool (Rust 1.88 or newer)])
   AC_PATH_PROG([CARGO], [cargo], [no], [$PATH$PATH_SEPARATOR$HOME/.cargo/bin])
   if test "$CARGO" = "no"; then
-    AC_MSG_ERROR([cargo not found: apns is written in Rust and needs Rust $apns_rust_needed or newer. Install it with rustup (https://rustup.rs) or your distribution's cargo and rustc packages if they are that recent, then run configure again (or pass CARGO=/path/to/cargo)])
+    AC_MSG_ERROR([cargo not found: apns is written in Rust and needs Rust $apns_rust_needed or newer. Install it with rustup (https://rustup.rs) or your distribution's cargo and rustc packages if they are that recent (Debian 13: apt install -t trixie-backports cargo rustc), then run configure again (or pass CARGO=/path/to/cargo)])
   fi
 
   dnl cargo reports the version of the Rust release it belongs to.
@@ -35,7 +35,7 @@ if test "$PHP_APNS" != "no"; then
     print "yes" }'`
   if test "$apns_version_ok" != "yes"; then
     AC_MSG_RESULT([no, $apns_cargo_version])
-    AC_MSG_ERROR([$CARGO is Rust $apns_cargo_version; apns needs Rust $apns_rust_needed or newer (rustup: rustup update stable; or pass CARGO=/path/to/a/newer/cargo)])
+    AC_MSG_ERROR([$CARGO is Rust $apns_cargo_version; apns needs Rust $apns_rust_needed or newer (rustup: rustup update stable; Debian 13: apt install -t trixie-backports cargo rustc; or pass CARGO=/path/to/a/newer/cargo)])
   fi
   AC_MSG_RESULT([yes, $apns_cargo_version])
 
