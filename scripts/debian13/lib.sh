@@ -47,11 +47,12 @@ mount_kernel_fs() {
 # Ends the processes still running inside ROOT (a sandbox or a server a failed
 # test left), by pid: those whose root directory is ROOT.
 kill_inside() {
-    local root pid
+    local root link pid
     root="$(realpath "$1")"
-    for pid in $(ls /proc | grep -E '^[0-9]+$'); do
-        if [ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$root" ]; then
-            kill -TERM "$pid" 2>/dev/null || true
+    for link in /proc/[0-9]*/root; do
+        if [ "$(readlink "$link" 2>/dev/null)" = "$root" ]; then
+            pid="${link#/proc/}"
+            kill -TERM "${pid%/root}" 2>/dev/null || true
         fi
     done
 }
