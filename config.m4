@@ -47,7 +47,7 @@ if test "$PHP_APNS" != "no"; then
     apns_llvm_libdir=`llvm-config --libdir 2>/dev/null`
   fi
   for apns_dir in $LIBCLANG_PATH $apns_llvm_libdir /usr/lib/llvm-*/lib /usr/lib/*-linux-gnu /usr/lib64 /usr/lib /usr/local/lib /usr/local/opt/llvm/lib /opt/homebrew/opt/llvm/lib /Library/Developer/CommandLineTools/usr/lib /Applications/Xcode.app/Contents/Developer/Toolchains/XcodeDefault.xctoolchain/usr/lib; do
-    for apns_file in "$apns_dir"/libclang.so "$apns_dir"/libclang.so.* "$apns_dir"/libclang-*.so* "$apns_dir"/libclang.dylib; do
+    for apns_file in "$apns_dir"/libclang.so "$apns_dir"/libclang.so.* "$apns_dir"/libclang-[[0-9]]*.so* "$apns_dir"/libclang.dylib; do
       if test -f "$apns_file"; then
         apns_libclang="$apns_file"
         break 2
