@@ -178,7 +178,7 @@ impl PayloadCache {
 fn token_text(device_token: &[u8]) -> Result<String> {
     let plain = !device_token.is_empty()
         && device_token.len() % 2 == 0
-        && faster_hex::hex_check(device_token);
+        && const_hex::check_raw(device_token);
     if plain {
         // ASCII hex digits only: always UTF-8.
         return String::from_utf8(device_token.to_ascii_lowercase())
@@ -470,6 +470,13 @@ mod tests {
 
     fn gen() -> String {
         "00000000-0000-4000-8000-000000000001".into()
+    }
+
+    #[test]
+    fn token_text_takes_no_0x_prefix() {
+        assert_eq!(token_text(b"A1b2").unwrap(), "a1b2");
+        let err = token_text(b"0xa1b2").unwrap_err().to_string();
+        assert!(err.contains("'x' at character 2"), "{err}");
     }
 
     fn ok(opts: SendOptions<'_>) -> Request {
