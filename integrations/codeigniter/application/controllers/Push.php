@@ -49,6 +49,10 @@ class Push extends CI_Controller
             log_message('info', 'APNs rejected ' . Apns_push::describe($failure));
             echo 'Failed: ' . htmlspecialchars(Apns_push::describe($failure)) . '<br/>';
         }
+        // With 'persistent', the connection (and its counters) outlives the request.
+        $stats = $this->apns_push->stats();
+        echo 'Connection: ' . $stats['sent'] . ' sent since it was opened'
+            . ($stats['persistent'] ? ' (persistent)' : '') . '<br/>';
         echo 'Completed';
     }
 }

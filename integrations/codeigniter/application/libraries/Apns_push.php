@@ -86,6 +86,12 @@ class Apns_push
         ), function ($v) { return $v !== NULL && $v !== ''; }));
     }
 
+    /** The connection's counters (sent, failed, pending, persistent...): ApnsConnection::stats(). */
+    public function stats()
+    {
+        return $this->connection()->stats();
+    }
+
     /** Human text for a failure, for logs and pages. */
     public static function describe(array $failure)
     {
