@@ -395,7 +395,7 @@ fn hand_over_applies_the_new_owners_options() {
     };
     let mut sender = sandbox.sender_with(Auth::Certificate, capped(2));
     assert_eq!(send_many(&mut sender, 100).0, vec![]);
-    sender.hand_over(capped(6));
+    sender.hand_over(capped(6)).unwrap();
     assert_eq!(send_many(&mut sender, 100).0, vec![]);
     let lines = sandbox.lines();
     assert_eq!(lines.len(), 200);

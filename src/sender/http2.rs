@@ -45,9 +45,10 @@
 //!   (status [`STATUS_NOT_DELIVERED`]), never dropped.
 
 mod heads;
+mod items;
 pub mod pool;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -59,6 +60,7 @@ use rustls::pki_types::ServerName;
 use tokio::runtime::Runtime;
 
 use self::heads::{ApnsIds, Heads};
+use self::items::Ring;
 pub use self::pool::ConnStats;
 use self::pool::{Done, Exchange, Route, Slot, Target};
 use super::{Failure, Stats};
@@ -188,6 +190,15 @@ struct Item {
     writes: u32,
 }
 
+/// What [`Http2Sender::settle`] waits for.
+#[derive(Debug, Clone, Copy)]
+enum Until {
+    /// At most this many notifications unsettled.
+    Unsettled(usize),
+    /// At most this many requests waiting for a stream (or none in flight).
+    Queued(usize),
+}
+
 /// The HTTP/2 engine. See the module documentation for the rules it follows.
 pub struct Http2Sender {
     rt: Arc<Runtime>,
@@ -199,7 +210,7 @@ pub struct Http2Sender {
     slots: Vec<Slot>,
     /// Makes every connection's generation unique.
     generation: u64,
-    items: HashMap<u64, Item>,
+    items: Ring<Item>,
     /// Items waiting for a stream, in order.
     queue: VecDeque<u64>,
     /// Items waiting for their retry time.
@@ -208,7 +219,6 @@ pub struct Http2Sender {
     /// engine itself: a tokio task per stream (spawn, join set, scheduling)
     /// was a fifth of the CPU time per notification.
     streams: FuturesUnordered<Exchange>,
-    next_key: u64,
     next_identifier: u32,
     failures: Vec<Failure>,
     stats: Stats,
@@ -295,11 +305,10 @@ impl Http2Sender {
             options,
             slots,
             generation: 0,
-            items: HashMap::new(),
+            items: Ring::default(),
             queue: VecDeque::new(),
             delayed: Vec::new(),
             streams: FuturesUnordered::new(),
-            next_key: 0,
             next_identifier: 1,
             failures: Vec::new(),
             stats: Stats::default(),
@@ -350,19 +359,14 @@ impl Http2Sender {
             self.last_progress = Instant::now();
         }
         self.last_apns_id.clone_from(&request.apns_id);
-        let key = self.next_key;
-        self.next_key += 1;
-        self.items.insert(
-            key,
-            Item {
-                identifier,
-                request,
-                retries: 0,
-                transport_errors: 0,
-                token_refreshed: false,
-                writes: 0,
-            },
-        );
+        let key = self.items.push(Item {
+            identifier,
+            request,
+            retries: 0,
+            transport_errors: 0,
+            token_refreshed: false,
+            writes: 0,
+        });
         self.queue.push_back(key);
         self.stats.sent += 1;
 
@@ -374,7 +378,17 @@ impl Http2Sender {
         if self.items.len() >= self.options.max_queued.max(1) {
             let rt = Arc::clone(&self.rt);
             let target = self.options.max_queued / 2;
-            rt.block_on(self.settle(target, None))?;
+            rt.block_on(self.settle(Until::Unsettled(target), None))?;
+        } else if self.queue.len() >= self.backlog() && !self.streams.is_empty() {
+            // Every usable stream is busy and as many again wait: queueing
+            // more only grows memory (100,000 queued requests cost page faults
+            // and cache misses on every step), so wait for answers, as a
+            // sender that waits for free streams would. Not while nothing is
+            // in flight (no connection, or all backing off): then `send`
+            // queues as before and `flush` reports.
+            let rt = Arc::clone(&self.rt);
+            let target = self.backlog() / 2;
+            rt.block_on(self.settle(Until::Queued(target), None))?;
         }
         Ok(identifier)
     }
@@ -404,7 +418,7 @@ impl Http2Sender {
         self.check_open()?;
         let deadline = timeout.map(|t| Instant::now() + t);
         let rt = Arc::clone(&self.rt);
-        rt.block_on(self.settle(0, deadline))?;
+        rt.block_on(self.settle(Until::Unsettled(0), deadline))?;
         Ok(self.take_failures())
     }
 
@@ -450,7 +464,7 @@ impl Http2Sender {
         }
         let rt = Arc::clone(&self.rt);
         let deadline = Instant::now() + self.options.timeout;
-        let result = rt.block_on(self.settle(0, Some(deadline)));
+        let result = rt.block_on(self.settle(Until::Unsettled(0), Some(deadline)));
         if result.is_err() {
             self.give_up_quietly("the connection was closed before they were answered");
         }
@@ -462,6 +476,12 @@ impl Http2Sender {
 
     fn check_open(&self) -> Result<()> {
         super::check_open(self.closed)
+    }
+
+    /// Requests waiting for a stream beyond which `send` waits for answers:
+    /// what the whole pool may have in flight.
+    fn backlog(&self) -> usize {
+        (self.options.max_streams.max(1) * self.slots.len()).max(PUMP_BATCH * 4)
     }
 
     fn drop_connections(&mut self) {
@@ -523,11 +543,15 @@ impl Http2Sender {
         self.check_stalled()
     }
 
-    /// Runs until at most `target` notifications are unsettled, or `deadline`.
-    async fn settle(&mut self, target: usize, deadline: Option<Instant>) -> Result<()> {
+    /// Runs until `until` holds, or `deadline`.
+    async fn settle(&mut self, until: Until, deadline: Option<Instant>) -> Result<()> {
         loop {
             self.pump(false).await?;
-            if self.items.len() <= target {
+            let reached = match until {
+                Until::Unsettled(n) => self.items.len() <= n,
+                Until::Queued(n) => self.queue.len() <= n || self.streams.is_empty(),
+            };
+            if reached {
                 return Ok(());
             }
             let now = Instant::now();
@@ -737,7 +761,7 @@ impl Http2Sender {
                 let Some(key) = self.queue.pop_front() else {
                     break;
                 };
-                let Some(item) = self.items.get_mut(&key) else {
+                let Some(item) = self.items.get_mut(key) else {
                     continue;
                 };
                 let request = self.heads.request(&item.request, jwt.as_deref())?;
@@ -852,12 +876,12 @@ impl Http2Sender {
     }
 
     fn on_response(&mut self, key: u64, response: Response, jwt: Option<&str>) {
-        let Some(item) = self.items.get_mut(&key) else {
+        let Some(item) = self.items.get_mut(key) else {
             return;
         };
         match response.disposition() {
             Disposition::Delivered => {
-                self.items.remove(&key);
+                self.items.remove(key);
             }
             Disposition::Permanent => self.fail(key, response),
             Disposition::Retry => {
@@ -906,7 +930,7 @@ impl Http2Sender {
     /// Puts an item whose stream ended without a response back in the queue;
     /// `counts`: the failure counts toward [`MAX_TRANSPORT_ERRORS`].
     fn resend(&mut self, key: u64, counts: bool) {
-        let Some(item) = self.items.get_mut(&key) else {
+        let Some(item) = self.items.get_mut(key) else {
             return;
         };
         item.transport_errors += u32::from(counts);
@@ -926,7 +950,7 @@ impl Http2Sender {
     }
 
     fn fail(&mut self, key: u64, response: Response) {
-        let Some(item) = self.items.remove(&key) else {
+        let Some(item) = self.items.remove(key) else {
             return;
         };
         self.stats.failed += 1;
@@ -942,8 +966,7 @@ impl Http2Sender {
 
     /// Reports every unsettled notification as not delivered; returns how many.
     fn give_up_quietly(&mut self, why: &str) -> usize {
-        let mut keys: Vec<u64> = self.items.keys().copied().collect();
-        keys.sort_unstable();
+        let keys = self.items.keys();
         let count = keys.len();
         let reason = if self.last_cause.is_empty() {
             format!("Not delivered: {why}")
