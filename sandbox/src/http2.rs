@@ -9,7 +9,8 @@
 //!
 //! Faults: `--h2-status-every N:CODE` answers CODE to every N-th otherwise
 //! accepted request, `--goaway-every N` starts a graceful GOAWAY after N streams
-//! on a connection, `--max-streams N[,M...]` advertises SETTINGS_MAX_CONCURRENT_STREAMS
+//! on a connection, `--goaway-conn K:N` does so on the K-th connection only,
+//! `--max-streams N[,M...]` advertises SETTINGS_MAX_CONCURRENT_STREAMS
 //! (each new connection the next value),
 //! `--h2-delay-ms N` delays every answer.
 //!
@@ -51,6 +52,10 @@ pub struct Flags {
     pub status_every: Option<(u64, u16)>,
     /// `--goaway-every N`.
     pub goaway_every: Option<u64>,
+    /// `--goaway-conn K:N`: only the K-th connection (counted from 1 in
+    /// accept order) starts a graceful GOAWAY, after N streams (a fault on one
+    /// connection of a client's pool while the others carry on).
+    pub goaway_conn: Option<(u64, u64)>,
     /// `--max-streams N[,M...]`: the limit of each new connection in turn
     /// (empty: none). h2 cannot change SETTINGS during a connection, so a
     /// changing limit is shown across connections (with `--goaway-every`).
@@ -252,11 +257,12 @@ async fn connection(
                     client_cert,
                 };
                 handlers.push(handle(&shared, &open, at, request, respond));
-                if let Some(n) = shared.rules.flags.goaway_every {
-                    if !going_away && streams >= n {
-                        going_away = true;
-                        conn.graceful_shutdown();
-                    }
+                let flags = &shared.rules.flags;
+                let goaway = flags.goaway_every.is_some_and(|n| streams >= n)
+                    || flags.goaway_conn.is_some_and(|(k, n)| k == conn_no && streams >= n);
+                if goaway && !going_away {
+                    going_away = true;
+                    conn.graceful_shutdown();
                 }
             }
             Some(reply) = handlers.next(), if !handlers.is_empty() => {

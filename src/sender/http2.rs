@@ -634,6 +634,11 @@ impl Http2Sender {
                 continue;
             };
             if conn.state.closed.load(std::sync::atomic::Ordering::Acquire) {
+                if !conn.draining {
+                    // Ended (a GOAWAY whose streams were all answered, or a
+                    // close) before any stream of ours told.
+                    slot.stats.goaways += 1;
+                }
                 let cause = conn.state.cause();
                 self.last_cause = if cause.is_empty() {
                     "the server closed the connection".into()
