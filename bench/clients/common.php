@@ -171,8 +171,7 @@ function bench_h2_streams(): int
 function bench_h2_options(): array
 {
     $certs = bench_certs();
-    $connections = (int) bench_env('BENCH_H2_CONNECTIONS', '1');
-    return ($connections > 1 ? ['connections' => $connections] : []) + [
+    return [
         'auth_key' => "$certs/auth-key.p8",
         'key_id' => BENCH_KEY_ID,
         'team_id' => BENCH_TEAM_ID,
@@ -180,5 +179,6 @@ function bench_h2_options(): array
         'cafile' => "$certs/ca.pem",
         'peer_name' => 'localhost',
         'max_streams' => bench_h2_streams(),
+        'connections' => max(1, (int) bench_env('BENCH_H2_CONNECTIONS', '1')),
     ];
 }
