@@ -78,7 +78,8 @@ pub const STATUS_NOT_DELIVERED: u32 = 0;
 /// Most connections one engine may hold (the `connections` option).
 pub const MAX_CONNECTIONS: usize = 64;
 
-/// `send` drives the connections once this many requests wait to start…
+/// `send` drives the connections once it has queued this many requests since
+/// it last did…
 const PUMP_BATCH: usize = 64;
 /// …or once this long has passed since it last did.
 const PUMP_INTERVAL: Duration = Duration::from_millis(2);
@@ -227,6 +228,8 @@ pub struct Http2Sender {
     last_progress: Instant,
     last_cause: String,
     last_pump: Option<Instant>,
+    /// Requests `send` queued since the last pump.
+    unpumped: usize,
     /// The clock as of the current step (see [`Http2Sender::pump`]).
     now: Instant,
     last_apns_id: String,
@@ -316,6 +319,7 @@ impl Http2Sender {
             last_progress: Instant::now(),
             last_cause: String::new(),
             last_pump: None,
+            unpumped: 0,
             now: Instant::now(),
             last_apns_id: String::new(),
             payloads: PayloadCache::default(),
@@ -370,8 +374,12 @@ impl Http2Sender {
         self.queue.push_back(key);
         self.stats.sent += 1;
 
-        let busy = self.queue.len() >= PUMP_BATCH;
-        if busy || self.last_pump.is_none_or(|t| t.elapsed() >= PUMP_INTERVAL) {
+        // Counted since the last pump, not by the queue's length: while every
+        // stream is busy the queue stays long, and pumping on each send then
+        // (three scheduler turns, each an epoll_wait) was 7 % of the CPU time.
+        self.unpumped += 1;
+        let batch = self.unpumped >= PUMP_BATCH;
+        if batch || self.last_pump.is_none_or(|t| t.elapsed() >= PUMP_INTERVAL) {
             let rt = Arc::clone(&self.rt);
             rt.block_on(self.pump(true))?;
         }
@@ -518,6 +526,7 @@ impl Http2Sender {
         let now = Instant::now();
         self.now = now;
         self.last_pump = Some(now);
+        self.unpumped = 0;
         self.collect_finished();
         self.release_delayed(now);
         self.check_idle().await;
