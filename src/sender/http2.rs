@@ -51,6 +51,7 @@ pub mod pool;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::stream::FuturesUnordered;
@@ -62,7 +63,7 @@ use tokio::runtime::Runtime;
 use self::heads::{ApnsIds, Heads};
 use self::items::Ring;
 pub use self::pool::ConnStats;
-use self::pool::{Done, Exchange, Route, Slot, Target};
+use self::pool::{Done, Route, Slot, Target};
 use super::{Failure, Stats};
 use crate::error::{Error, Result};
 use crate::protocol::http2::{
@@ -219,7 +220,7 @@ pub struct Http2Sender {
     /// One future per open stream (of every connection), all polled by the
     /// engine itself: a tokio task per stream (spawn, join set, scheduling)
     /// was a fifth of the CPU time per notification.
-    streams: FuturesUnordered<Exchange>,
+    streams: FuturesUnordered<pool::Exchange>,
     next_identifier: u32,
     failures: Vec<Failure>,
     stats: Stats,
@@ -747,11 +748,15 @@ impl Http2Sender {
         const BATCH: usize = 32;
         let cap = self.options.max_streams;
         let mut jwt: Option<Option<Arc<str>>> = None;
+        // Connections that cannot take more in this step (bit per slot; at
+        // most MAX_CONNECTIONS = 64).
+        let mut held: u64 = 0;
         while !self.queue.is_empty() {
             let best = self
                 .slots
                 .iter()
                 .enumerate()
+                .filter(|&(i, _)| held & (1 << i) == 0)
                 .filter_map(|(i, s)| s.conn.as_ref().map(|c| (i, c.free(cap))))
                 .max_by_key(|&(i, free)| (free, std::cmp::Reverse(i)));
             let Some((index, free)) = best.filter(|&(_, free)| free > 0) else {
@@ -771,7 +776,25 @@ impl Http2Sender {
             let Some(conn) = slot.conn.as_mut() else {
                 break;
             };
+            let slot = &mut slot.stats;
+            let mut cx = Context::from_waker(Waker::noop());
             for _ in 0..free.min(BATCH) {
+                // A stream h2 still holds back (its count of open streams lags
+                // ours by a frame) must open before the next may start: try
+                // this connection again on the next step.
+                match conn.send.poll_ready(&mut cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Pending => {
+                        held |= 1 << index;
+                        break;
+                    }
+                    Poll::Ready(Err(e)) => {
+                        Self::conn_failed(conn, slot, &e);
+                        self.last_cause = pool::describe_h2(&e);
+                        held |= 1 << index;
+                        break;
+                    }
+                }
                 let Some(key) = self.queue.pop_front() else {
                     break;
                 };
@@ -779,29 +802,51 @@ impl Http2Sender {
                     continue;
                 };
                 let request = self.heads.request(&item.request, jwt.as_deref())?;
+                let (response, mut body) = match conn.send.send_request(request, false) {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Never sent: back to the front, not counted.
+                        self.queue.push_front(key);
+                        Self::conn_failed(conn, slot, &e);
+                        self.last_cause = pool::describe_h2(&e);
+                        held |= 1 << index;
+                        break;
+                    }
+                };
+                // An error here (the stream reset meanwhile) is the
+                // response future's to report.
+                let _ = body.send_data(item.request.payload.clone(), true);
                 item.writes += 1;
                 if item.writes > 1 {
                     self.stats.resent += 1;
                 }
                 self.stats.bytes +=
                     (item.request.payload.len() + item.request.path.len() + 160) as u64;
-                self.streams.push(Box::pin(pool::exchange(
-                    conn.send.clone(),
-                    request,
-                    item.request.payload.clone(),
+                self.streams.push(pool::Exchange::new(
+                    response,
                     Route {
                         key,
                         slot: index,
                         generation: conn.generation,
                         jwt: jwt.clone(),
                     },
-                )));
+                ));
                 conn.in_flight += 1;
-                slot.stats.streams += 1;
+                slot.streams += 1;
                 conn.last_used = self.now;
             }
         }
         Ok(())
+    }
+
+    /// A connection refused a new stream with a connection-level error: it
+    /// takes nothing more (its slot reconnects; the others go on).
+    fn conn_failed(conn: &mut pool::Conn, slot_stats: &mut ConnStats, e: &h2::Error) {
+        let connection_level = e.is_go_away() || e.is_io() || e.reason().is_some();
+        if connection_level && !conn.draining {
+            conn.draining = true;
+            slot_stats.goaways += 1;
+        }
     }
 
     /// The provider token requests carry now (token auth).

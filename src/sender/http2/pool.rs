@@ -8,12 +8,16 @@
 //! on. Which requests go where is the engine's business
 //! ([`super::Http2Sender`]); this module never touches the queue.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use h2::client::SendRequest;
+use h2::client::{ResponseFuture, SendRequest};
+use h2::RecvStream;
 use h2::{Ping, PingPong};
 use rustls::pki_types::ServerName;
 use rustls::ClientConfig;
@@ -236,9 +240,6 @@ pub(super) struct Done {
     pub(super) result: std::result::Result<(u16, Vec<u8>), h2::Error>,
 }
 
-/// One stream's future (see [`exchange`]).
-pub(super) type Exchange = std::pin::Pin<Box<dyn std::future::Future<Output = Done> + Send>>;
-
 /// Where a stream goes and what it reports with.
 pub(super) struct Route {
     pub(super) key: u64,
@@ -247,41 +248,83 @@ pub(super) struct Route {
     pub(super) jwt: Option<Arc<str>>,
 }
 
-/// One stream: request, body, response, response body (read only when the
-/// response has one: a 200 from APNs ends with its headers).
-pub(super) async fn exchange(
-    mut send: SendRequest<Bytes>,
-    request: http::Request<()>,
-    body: Bytes,
-    route: Route,
-) -> Done {
-    let result = async move {
-        // `send` is a clone the engine made; `ready` would clone it again.
-        std::future::poll_fn(|cx| send.poll_ready(cx)).await?;
-        let (response, mut stream) = send.send_request(request, false)?;
-        stream.send_data(body, true)?;
-        let response = response.await?;
-        let status = response.status().as_u16();
-        let mut body = response.into_body();
-        let mut data = Vec::new();
-        if !body.is_end_stream() {
-            while let Some(chunk) = body.data().await {
-                let chunk = chunk?;
-                let _ = body.flow_control().release_capacity(chunk.len());
-                if data.len() < MAX_BODY {
-                    data.extend_from_slice(&chunk);
+/// The answer side of one stream, started by the engine (request and body
+/// handed to h2 right away): waits for the response and reads its body, if it
+/// has one (a 200 from APNs ends with its headers). A plain struct rather than
+/// an `async` block: no box per stream, no clone of the connection handle.
+pub(super) struct Exchange {
+    response: Option<ResponseFuture>,
+    body: Option<(u16, RecvStream, Vec<u8>)>,
+    route: Option<Route>,
+}
+
+impl Exchange {
+    pub(super) fn new(response: ResponseFuture, route: Route) -> Exchange {
+        Exchange {
+            response: Some(response),
+            body: None,
+            route: Some(route),
+        }
+    }
+
+    fn finish(&mut self, result: std::result::Result<(u16, Vec<u8>), h2::Error>) -> Poll<Done> {
+        self.response = None;
+        self.body = None;
+        let route = self.route.take().unwrap_or(Route {
+            key: u64::MAX,
+            slot: usize::MAX,
+            generation: 0,
+            jwt: None,
+        });
+        Poll::Ready(Done {
+            key: route.key,
+            slot: route.slot,
+            generation: route.generation,
+            jwt: route.jwt,
+            result,
+        })
+    }
+}
+
+impl Future for Exchange {
+    type Output = Done;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Done> {
+        let this = &mut *self;
+        if let Some(response) = this.response.as_mut() {
+            let response = match Pin::new(response).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return this.finish(Err(e)),
+                Poll::Ready(Ok(r)) => r,
+            };
+            this.response = None;
+            let status = response.status().as_u16();
+            let body = response.into_body();
+            if body.is_end_stream() {
+                return this.finish(Ok((status, Vec::new())));
+            }
+            this.body = Some((status, body, Vec::new()));
+        }
+        let Some((status, body, data)) = this.body.as_mut() else {
+            return this.finish(Ok((0, Vec::new())));
+        };
+        let status = *status;
+        loop {
+            match body.poll_data(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Err(e))) => return this.finish(Err(e)),
+                Poll::Ready(Some(Ok(chunk))) => {
+                    let _ = body.flow_control().release_capacity(chunk.len());
+                    if data.len() < MAX_BODY {
+                        data.extend_from_slice(&chunk);
+                    }
+                }
+                Poll::Ready(None) => {
+                    let data = std::mem::take(data);
+                    return this.finish(Ok((status, data)));
                 }
             }
         }
-        Ok((status, data))
-    }
-    .await;
-    Done {
-        key: route.key,
-        slot: route.slot,
-        generation: route.generation,
-        jwt: route.jwt,
-        result,
     }
 }
 
