@@ -1037,7 +1037,7 @@ impl Http2Sender {
         self.stats.failed += 1;
         self.failures.push(Failure {
             identifier: item.identifier,
-            token: item.request.token,
+            token: item.request.token().to_string(),
             status: u32::from(response.status),
             reason: response.reason,
             apns_id: Some(item.request.apns_id),

@@ -63,7 +63,7 @@ pub(super) struct Heads {
     /// The provider token and its `authorization` value.
     bearer: Option<(Box<str>, HeaderValue)>,
     /// The last topic and its value.
-    last_topic: Option<(Box<str>, HeaderValue)>,
+    last_topic: Option<(std::sync::Arc<str>, HeaderValue)>,
 }
 
 fn bad_request(e: &dyn fmt::Display) -> Error {
@@ -115,12 +115,17 @@ impl Heads {
             headers.insert(self.authorization.clone(), value);
         }
         if let Some(topic) = &r.topic {
+            // Requests of one topic share its `Arc` (see `PayloadCache`): a
+            // pointer comparison, the text only when they do not.
             let value = match &self.last_topic {
-                Some((last, value)) if **last == **topic => value.clone(),
+                Some((last, value)) if std::sync::Arc::ptr_eq(last, topic) || **last == **topic => {
+                    value.clone()
+                }
                 _ => {
-                    let value = HeaderValue::from_maybe_shared(Bytes::from(topic.clone()))
-                        .map_err(|e| bad_request(&e))?;
-                    self.last_topic = Some((topic.as_str().into(), value.clone()));
+                    let value =
+                        HeaderValue::from_maybe_shared(Bytes::copy_from_slice(topic.as_bytes()))
+                            .map_err(|e| bad_request(&e))?;
+                    self.last_topic = Some((std::sync::Arc::clone(topic), value.clone()));
                     value
                 }
             };
