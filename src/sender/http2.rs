@@ -18,14 +18,15 @@
 //!   `timeout`, when [`Options::max_queued`] notifications are unsettled).
 //! - **Pool**: requests go to the connection with the most free streams; each
 //!   connection has its own limits, GOAWAY, back-off and reconnects, and the
-//!   others carry on meanwhile. A connection beyond the first is opened when
-//!   the queue holds more than the open ones can take.
+//!   others carry on meanwhile. The connections beyond the first open
+//!   together, once the queue holds more than the open ones can take.
 //! - **Concurrency**: never more streams per connection than the server's
 //!   SETTINGS_MAX_CONCURRENT_STREAMS as it changes (read from h2 before each
-//!   start), capped by [`Options::max_streams`]; with token auth, one stream on
-//!   each new connection until a first response on it that is not a 403 (APNs
-//!   validates the token on it). One provider token per key for the whole
-//!   process ([`TokenCache`]), whatever the number of connections.
+//!   start), capped by [`Options::max_streams`]; with token auth, one stream
+//!   per connection until a first response that is not a 403 (APNs validates
+//!   the token on it; once accepted, for the whole pool). One provider token
+//!   per key for the whole process ([`TokenCache`]), whatever the number of
+//!   connections.
 //! - **200**: done. **Permanent reasons** (400, 403, 404, 405, 410, 413, other
 //!   4xx): reported in the failures with `apns_id` and the 410 `timestamp`.
 //!   **429, 5xx**: retried with exponential back-off, at most
@@ -214,6 +215,9 @@ pub struct Http2Sender {
     slots: Vec<Slot>,
     /// Makes every connection's generation unique.
     generation: u64,
+    /// A response other than 403 came back on some connection: the provider
+    /// token is accepted, and no connection needs to start with one stream.
+    token_confirmed: bool,
     items: Ring<Item>,
     /// Items waiting for a stream, in order.
     queue: VecDeque<u64>,
@@ -311,6 +315,7 @@ impl Http2Sender {
             options,
             slots,
             generation: 0,
+            token_confirmed: false,
             items: Ring::default(),
             queue: VecDeque::new(),
             delayed: Vec::new(),
@@ -508,7 +513,7 @@ impl Http2Sender {
     /// Opens one connection (see [`pool::open`]).
     async fn open(&mut self) -> Result<pool::Conn> {
         self.generation += 1;
-        let confirmed = matches!(self.auth, Auth::Certificate);
+        let confirmed = self.token_confirmed || matches!(self.auth, Auth::Certificate);
         pool::open(
             &self.target,
             self.options.timeout,
@@ -692,33 +697,52 @@ impl Http2Sender {
     }
 
     /// Makes sure enough usable connections exist for what waits, within each
-    /// slot's back-off: the first slot always, the others while the queue
-    /// holds more than the usable connections can take now.
+    /// slot's back-off: when none is usable, or the queue holds more than the
+    /// usable ones can take now, every slot without one opens.
     async fn ensure_connections(&mut self) -> Result<()> {
         let cap = self.options.max_streams;
-        for index in 0..self.slots.len() {
-            let Some(slot) = self.slots.get(index) else {
-                break;
-            };
-            if slot.usable() {
-                continue;
-            }
-            let free: usize = self
-                .slots
+        let free: usize = self
+            .slots
+            .iter()
+            .filter_map(|s| s.conn.as_ref())
+            .map(|c| c.free(cap))
+            .sum();
+        if self.slots.iter().any(Slot::usable) && self.queue.len() <= free {
+            return Ok(());
+        }
+        // Every slot without a usable connection and not backing off opens
+        // now, all at once: a pool of 8 opened one after the other spent 8
+        // handshakes before its last connection took a request.
+        let now = Instant::now();
+        let wanted: Vec<(usize, u64)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.usable() && s.next_connect_at.is_none_or(|t| now >= t))
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|i| {
+                self.generation += 1;
+                (i, self.generation)
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let confirmed = self.token_confirmed || matches!(self.auth, Auth::Certificate);
+        let timeout = self.options.timeout;
+        let target = &self.target;
+        let opened = futures_util::future::join_all(
+            wanted
                 .iter()
-                .filter_map(|s| s.conn.as_ref())
-                .map(|c| c.free(cap))
-                .sum();
-            let any_usable = self.slots.iter().any(Slot::usable);
-            if any_usable && self.queue.len() <= free {
-                return Ok(());
-            }
-            if slot.next_connect_at.is_some_and(|t| Instant::now() < t) {
-                continue;
-            }
-            let opened = self.open().await;
+                .map(|&(_, generation)| pool::open(target, timeout, generation, confirmed)),
+        )
+        .await;
+        let mut refused = None;
+        for ((index, _), opened) in wanted.into_iter().zip(opened) {
             let Some(slot) = self.slots.get_mut(index) else {
-                break;
+                continue;
             };
             match opened {
                 Ok(conn) => {
@@ -733,14 +757,7 @@ impl Http2Sender {
                     slot.next_connect_at = None;
                     slot.connect_failures = 0;
                 }
-                Err(e @ Error::Tls(_)) => {
-                    // Refused credentials do not get better by retrying.
-                    self.last_cause = e.to_string();
-                    let count = self.give_up_quietly("the connection was refused");
-                    return Err(Error::Undelivered(format!(
-                        "{e}; {count} notification(s) not sent are listed in failures() with status {STATUS_NOT_DELIVERED}"
-                    )));
-                }
+                Err(e @ Error::Tls(_)) => refused = Some(e),
                 Err(e) => {
                     self.last_cause = e.to_string();
                     slot.conn = None;
@@ -751,6 +768,14 @@ impl Http2Sender {
                     slot.next_connect_at = Some(Instant::now() + delay);
                 }
             }
+        }
+        if let Some(e) = refused {
+            // Refused credentials do not get better by retrying.
+            self.last_cause = e.to_string();
+            let count = self.give_up_quietly("the connection was refused");
+            return Err(Error::Undelivered(format!(
+                "{e}; {count} notification(s) not sent are listed in failures() with status {STATUS_NOT_DELIVERED}"
+            )));
         }
         Ok(())
     }
@@ -929,7 +954,12 @@ impl Http2Sender {
                 if let Some((conn, stats)) = current {
                     conn.in_flight = conn.in_flight.saturating_sub(1);
                     stats.answered += 1;
-                    if status != 403 {
+                }
+                if status != 403 && !self.token_confirmed {
+                    // APNs accepted the provider token: it holds for every
+                    // connection of the pool, open or yet to open.
+                    self.token_confirmed = true;
+                    for conn in self.slots.iter_mut().filter_map(|s| s.conn.as_mut()) {
                         conn.confirmed = true;
                     }
                 }
