@@ -52,7 +52,7 @@ pub mod pool;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::stream::FuturesUnordered;
@@ -816,7 +816,7 @@ impl Http2Sender {
                 break;
             };
             let slot = &mut slot.stats;
-            let mut cx = Context::from_waker(Waker::noop());
+            let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
             for _ in 0..free.min(BATCH) {
                 // A stream h2 still holds back (its count of open streams lags
                 // ours by a frame) must open before the next may start: try
