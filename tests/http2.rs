@@ -675,3 +675,32 @@ fn bad_connections_values_are_refused_naming_the_option() {
         );
     }
 }
+
+/// A kept pool handed to an owner asking for another size grows (or shrinks)
+/// to it; a bad size is refused and changes nothing.
+#[test]
+fn hand_over_resizes_the_pool() {
+    let sandbox = Sandbox::start(&["--max-streams", "5", "--h2-delay-ms", "5"]);
+    let mut sender = sandbox.sender_with(Auth::Certificate, pooled(1, 1000));
+    assert_eq!(send_many(&mut sender, 100).0, vec![]);
+    let err = sender.hand_over(pooled(0, 1000)).unwrap_err();
+    assert!(err.to_string().contains("'connections'"), "{err}");
+    assert_eq!(sender.connection_stats().len(), 1);
+    sender.hand_over(pooled(3, 1000)).unwrap();
+    assert_eq!(send_many(&mut sender, 300).0, vec![]);
+    let lines = sandbox.lines();
+    assert_eq!(lines.len(), 400);
+    let (first, second) = lines.split_at(100);
+    assert!(first.iter().all(|l| l["conn"] == 1));
+    let conns: HashSet<u64> = second.iter().map(|l| l["conn"].as_u64().unwrap()).collect();
+    assert_eq!(
+        conns,
+        HashSet::from([1, 2, 3]),
+        "the kept connection and two new ones"
+    );
+    let stats = sender.connection_stats();
+    assert_eq!(stats.len(), 3);
+    assert_eq!(stats.iter().map(|c| c.streams).sum::<u64>(), 400);
+    sender.hand_over(pooled(2, 1000)).unwrap();
+    assert_eq!(sender.connection_stats().len(), 2);
+}
