@@ -208,6 +208,9 @@ final class ApnsConnection
      * Invalid input throws before anything is written and the connection stays
      * usable. The notification is written without waiting for the gateway: a
      * rejection shows later, in failures() or flush(), with this identifier.
+     * Over HTTP/2, send() waits for answers (within `timeout`) only while every
+     * stream of every connection is busy and as many notifications again are
+     * queued: they could not go out any sooner, and memory stays flat.
      *
      * Options:
      * - `identifier` (int, 0 to 4294967295): yours, echoed back in failures;

@@ -14,8 +14,10 @@
 //!
 //! What happens when (Apple's rules, see `shared/design/protocol.md`):
 //! - **`send`** validates, queues, and drives the runtime briefly so that queued
-//!   requests go out; it never waits for responses (except, bounded by
-//!   `timeout`, when [`Options::max_queued`] notifications are unsettled).
+//!   requests go out; it waits for responses (bounded by `timeout`) only when
+//!   [`Options::max_queued`] notifications are unsettled, or when every stream
+//!   of the pool is busy and as many requests again wait for one (more would
+//!   only grow memory: the requests could not go out sooner).
 //! - **Pool**: requests go to the connection with the most free streams; each
 //!   connection has its own limits, GOAWAY, back-off and reconnects, and the
 //!   others carry on meanwhile. The connections beyond the first open
