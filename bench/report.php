@@ -1,8 +1,9 @@
 <?php
 /**
  * Summarises bench/run.sh's results.jsonl: the table of issue #4 (binary rows
- * (a)-(f), ratio to (a)) and issue #5's HTTP/2 rows (g)-(i) (ratio to (i),
- * curl_multi), and the checks.
+ * (a)-(f), ratio to (a)), the HTTP/2 rows of issues #5 and #15 (g)-(i) per
+ * sandbox delay (ratio to curl_multi with 100 in flight at the same delay; CPU
+ * per notification of the client and of the sandbox), and the checks.
  * Usage: php -n bench/report.php RESULTS.jsonl N MODE
  * Exits 1 if a client failed or the sandbox's count differs from what was sent.
  */
@@ -36,11 +37,22 @@ $labels = [
     'send_many' => '(e) sendMany(generator)',
     'send_many_array' => '(e2) sendMany(array)',
     'mem_1m' => '(f) sendMany 1M, generator',
-    'h2_send_many' => '(g) h2: sendMany(generator)',
-    'h2_send_loop' => '(h) h2: foreach send() + flush()',
-    'h2_curl_multi' => '(i) h2: PHP curl_multi (reference)',
 ];
-$h2Labels = ['h2_send_many', 'h2_send_loop', 'h2_curl_multi'];
+/** HTTP/2 row labels: CLIENT.cCONNECTIONS.dDELAY or CLIENT.sIN_FLIGHT.dDELAY. */
+function h2_parse(string $label): ?array
+{
+    if (!preg_match('/^(h2_\w+)\.([cs])(\d+)\.d(\d+)$/', $label, $m)) {
+        return null;
+    }
+    $names = [
+        'h2_send_many' => '(g) sendMany(generator)',
+        'h2_send_loop' => '(h) foreach send() + flush()',
+        'h2_curl_multi' => '(i) PHP curl_multi',
+    ];
+    $what = $m[2] === 'c' ? ((int) $m[3] === 1 ? '1 connection' : "$m[3] connections") : "$m[3] in flight";
+    return ['client' => $m[1], 'kind' => $m[2], 'k' => (int) $m[3], 'delay' => (int) $m[4],
+        'text' => ($names[$m[1]] ?? $m[1]) . ", $what"];
+}
 
 $by = [];
 $problems = [];
@@ -77,6 +89,10 @@ foreach ($rows as $r) {
     if (isset($r['sent']) && isset($r['protocol']) && $r['sent'] !== $r['expected']) {
         $problems[] = "$label run {$r['run']}: stats()/sendMany report {$r['sent']} sent of {$r['expected']}";
     }
+    if (h2_parse($label) !== null && ($r['resent'] ?? 0) !== 0) {
+        // Distinct tokens, accepted == N and nothing sent twice: each exactly once.
+        $problems[] = "$label run {$r['run']}: {$r['resent']} notification(s) sent twice";
+    }
 }
 
 $baseline = median(array_map(fn ($r) => $r['vmhwm_kib'], $by['baseline'] ?? [])) / 1024;
@@ -99,6 +115,8 @@ $stat = function (array $runs) use ($mb) {
         'accepted' => implode('/', array_map(fn ($r) => $r['accepted'] === $r['expected'] ? 'ok' : 'MISMATCH', $runs)),
         'n' => $ok[0]['notifications'],
         'conns' => implode('/', array_map(fn ($r) => (string) ($r['connections'] ?? (1 + ($r['reconnects'] ?? 0))), $ok)),
+        'us' => median(array_map(fn ($r) => 1e6 * $r['cpu'] / $r['notifications'], $ok)),
+        'sb_us' => median(array_map(fn ($r) => 1e6 * $r['sandbox_cpu'] / $r['notifications'], $ok)),
     ];
 };
 
@@ -108,9 +126,15 @@ foreach (array_keys($labels) as $label) {
         $stats[$label] = $s;
     }
 }
+$h2Stats = [];
+foreach ($by as $label => $runs) {
+    if (($p = h2_parse($label)) !== null && ($s = $stat($runs)) !== null) {
+        $h2Stats[$label] = $s + $p;
+    }
+}
+uksort($h2Stats, fn ($a, $b) => [$h2Stats[$a]['delay'], $a] <=> [$h2Stats[$b]['delay'], $b]);
 $ref = $stats['bare_fwrite']['rate'] ?? null;
-$h2Ref = $stats['h2_curl_multi']['rate'] ?? null;
-$refOf = fn (string $label) => in_array($label, $h2Labels, true) ? $h2Ref : $ref;
+$refOf = fn (string $label) => $ref;
 
 $uname = php_uname('s') . ' ' . php_uname('r') . ' ' . php_uname('m');
 $cpuModel = '?';
@@ -126,48 +150,35 @@ if ($note !== null) {
     echo "note: the --sink sandbox does not answer probes ($note);\n";
     echo "      measured against the validating sandbox without a log instead\n";
 }
-if ($h2Note !== null) {
-    $checks = str_contains($h2Note['sandbox_args'], '--sink') ? 'no checks, no log' : 'every check (a provider token verified once, its age on every request), every log line formatted';
-    echo "HTTP/2 rows: sandbox {$h2Note['sandbox_args']} (token auth, $checks), curl_multi {$h2Note['streams']} streams in flight;";
-    echo " curl: " . ($h2Note['curl'] === 'ok' ? ($h2Note['curl_desc'] ?? 'ok') . ', HTTP/2 available' : $h2Note['curl']) . "\n";
-}
 printf("PHP baseline peak RSS (php -n + extension, nothing sent): %.1f MB\n\n", $baseline);
 
-$fmt = "%-42s %6s %12s %8s %8s %8s %8s %9s %9s %s\n";
-printf($fmt, 'client', 'N', 'notif/s', 'vs ref', 'wall s', 'CPU s', 'sbx CPU', 'RSS MB', 'RSS-base', 'arrived');
-printf($fmt, str_repeat('-', 42), '------', '------------', '--------', '--------', '--------', '--------', '---------', '---------', '-------');
-$sep = false;
-foreach ($stats as $label => $s) {
-    if (!$sep && in_array($label, $h2Labels, true)) {
-        $sep = true;
-        echo "-- HTTP/2 (https://, token auth, one connection; 'vs ref' = vs (i) curl_multi) --\n";
+if ($stats !== []) {
+    $fmt = "%-42s %6s %12s %8s %8s %8s %8s %9s %9s %s\n";
+    printf($fmt, 'client', 'N', 'notif/s', 'vs ref', 'wall s', 'CPU s', 'sbx CPU', 'RSS MB', 'RSS-base', 'arrived');
+    printf($fmt, str_repeat('-', 42), '------', '------------', '--------', '--------', '--------', '--------', '---------', '---------', '-------');
+    foreach ($stats as $label => $s) {
+        $r0 = $refOf($label);
+        printf(
+            "%-42s %6s %12s %8s %8.3f %8.3f %8.3f %9.1f %9.1f %s\n",
+            $labels[$label],
+            $s['n'] >= 1000000 ? ($s['n'] / 1e6) . 'M' : ($s['n'] / 1000) . 'k',
+            number_format($s['rate'], 0, '.', ','),
+            $r0 ? sprintf('%.2fx', $s['rate'] / $r0) : '-',
+            $s['wall'],
+            $s['cpu'],
+            $s['sb_cpu'],
+            $s['rss'],
+            $s['rss'] - $baseline,
+            $s['accepted'],
+        );
     }
-    $r0 = $refOf($label);
-    printf(
-        "%-42s %6s %12s %8s %8.3f %8.3f %8.3f %9.1f %9.1f %s\n",
-        $labels[$label],
-        $s['n'] >= 1000000 ? ($s['n'] / 1e6) . 'M' : ($s['n'] / 1000) . 'k',
-        number_format($s['rate'], 0, '.', ','),
-        $r0 ? sprintf('%.2fx', $s['rate'] / $r0) : '-',
-        $s['wall'],
-        $s['cpu'],
-        $s['sb_cpu'],
-        $s['rss'],
-        $s['rss'] - $baseline,
-        $s['accepted'],
-    );
-}
-echo "\n";
-echo "notif/s = N / client wall time (connect + loop + flush/close; not PHP start-up)\n";
-echo "CPU s = client user+sys (getrusage); sbx CPU = the sandbox process's user+sys for that run\n";
-echo "RSS MB = peak resident set (VmHWM, ru_maxrss); RSS-base = minus PHP's baseline\n";
-echo "arrived = the sandbox's own 'accepted N' on exit equals N, per run (HTTP/2 rows also: every\n";
-echo "          response 200 for curl, sent = N and no failures in stats()/flush()/sendMany for the extension)\n";
-echo "vs ref = ratio to (a) for the binary rows, to (i) curl_multi for the HTTP/2 rows\n";
-foreach ($h2Labels as $l) {
-    if (isset($stats[$l])) {
-        printf("  %-40s connections per run: %s\n", $labels[$l], $stats[$l]['conns']);
-    }
+    echo "\n";
+    echo "notif/s = N / client wall time (connect + loop + flush/close; not PHP start-up)\n";
+    echo "CPU s = client user+sys (getrusage); sbx CPU = the sandbox process's user+sys for that run\n";
+    echo "RSS MB = peak resident set (VmHWM, ru_maxrss); RSS-base = minus PHP's baseline\n";
+    echo "arrived = the sandbox's own 'accepted N' on exit equals N, per run (HTTP/2 rows also: every\n";
+    echo "          response 200 for curl, sent = N and no failures in stats()/flush()/sendMany for the extension)\n";
+    echo "vs ref = ratio to (a)\n";
 }
 
 // What limits the top number: the sandbox's CPU per notification.
@@ -206,22 +217,7 @@ if (isset($stats['mem_1m'])) {
     printf("  %-42s %.1f MB over baseline, target <= 30 MB: %s\n", $labels['mem_1m'], $over, $over <= 30 ? 'met' : 'NOT met');
 }
 
-if ($h2Note !== null) {
-    echo "targets (issue #5, HTTP/2):\n";
-    foreach (['h2_send_many', 'h2_send_loop'] as $l) {
-        if (!isset($stats[$l])) {
-            continue;
-        }
-        $rate = $stats[$l]['rate'];
-        if ($h2Ref) {
-            $x = $rate / $h2Ref;
-            printf("  %-42s %.2fx (i), target >= 5x: %s%s\n", $labels[$l], $x, $x >= 5 ? 'met' : 'NOT met', $l === 'h2_send_many' ? '' : ' (informational: the target is for sendMany)');
-        } else {
-            printf("  %-42s vs (i): not measured (%s)\n", $labels[$l], $h2Note['curl']);
-        }
-        printf("  %-42s %s notif/s on one connection, target >= 50,000/s: %s%s\n", $labels[$l], number_format($rate, 0, '.', ','), $rate >= 50000 ? 'met' : 'NOT met', $l === 'h2_send_many' ? '' : ' (informational)');
-    }
-}
+require __DIR__ . '/report_h2.php';
 
 if ($problems !== []) {
     echo "\nFAILED:\n";

@@ -15,13 +15,16 @@
 # against its own fresh sandbox (so its "accepted N" on exit proves what arrived),
 # then (f) 1,000,000 notifications via sendMany from a generator for peak RSS,
 # plus PHP's baseline RSS (a client that only starts).
-# Then the HTTP/2 rows of issue #5, against the sandbox's http2 port (token auth,
-# topic com.example.app), each BENCH_REPEAT times against a fresh sandbox:
-#   (g) h2_send_many   $c->sendMany($generator, $payload) over https://
-#   (h) h2_send_loop   foreach over $c->send() over https://, then flush()
+# Then the HTTP/2 rows of issues #5 and #15, against the sandbox's http2 port (token
+# auth, topic com.example.app, every token distinct as in a real send), for each
+# sandbox answer delay in BENCH_H2_DELAYS (0 and 50 ms: Apple's round trip), each
+# BENCH_REPEAT times against a fresh `--sink --max-streams BENCH_H2_MAX_STREAMS` sandbox:
+#   (g) h2_send_many   $c->sendMany($generator, $payload) over https://, with 1 and with
+#                      8 connections (BENCH_H2_CONNECTIONS, the `connections` option)
+#   (h) h2_send_loop   foreach over $c->send() over https://, then flush() (1 connection)
 #   (i) h2_curl_multi  PHP's curl_multi, CURL_HTTP_VERSION_2_0, CURLPIPE_MULTIPLEX, one
-#                      connection, BENCH_H2_STREAMS requests in flight (how PHP HTTP/2
-#                      libraries send); needs php8.2-curl (scripts/deps-bench)
+#                      connection, 20 and 100 requests in flight (BENCH_H2_CURL_STREAMS;
+#                      how PHP HTTP/2 libraries send); needs php8.2-curl (scripts/deps-bench)
 #
 # Environment:
 #   BENCH_N         notifications per client run (default 200000)
@@ -34,8 +37,14 @@
 #   BENCH_BUILD     0 skips `cargo build --release --workspace`
 #   BENCH_OUT       directory for the raw results (default: a fresh temp dir, kept)
 #   BENCH_H2        0 skips the HTTP/2 rows (default 1)
-#   BENCH_H2_N      notifications per HTTP/2 run (default 200000)
-#   BENCH_H2_STREAMS  requests in flight for curl_multi (i) (default 100)
+#   BENCH_H2_N      notifications per HTTP/2 run of the extension (default 100000)
+#   BENCH_H2_CURL_N notifications per curl_multi run (default: 20000 without delay,
+#                   4000 with one: at 50 ms, 20 in flight carry 400/s)
+#   BENCH_H2_DELAYS sandbox answer delays in ms (default "0 50")
+#   BENCH_H2_CONNECTIONS  pool sizes of the sendMany rows (default "1 8")
+#   BENCH_H2_MAX_STREAMS  the sandbox's SETTINGS_MAX_CONCURRENT_STREAMS and the
+#                   extension's max_streams (default 1000, as Apple)
+#   BENCH_H2_CURL_STREAMS  requests in flight for curl_multi (default "20 100")
 #   BENCH_H2_CLIENTS  default "h2_send_many h2_send_loop h2_curl_multi"
 #   BENCH_H2_SANDBOX_ARGS  the HTTP/2 runs' sandbox options (default "--sink": it answers
 #                   200 without checks or log, so the rows measure the clients, as the
@@ -58,8 +67,16 @@ CLIENTS="${BENCH_CLIENTS:-bare_fwrite seed_loop send_loop write_pack send_many s
 SINK="${BENCH_SINK:-auto}"
 [ "$CLIENTS" = none ] && CLIENTS=""
 H2="${BENCH_H2:-1}"
-H2_N="${BENCH_H2_N:-200000}"
-H2_STREAMS="${BENCH_H2_STREAMS:-100}"
+H2_N="${BENCH_H2_N:-100000}"
+H2_CURL_N="${BENCH_H2_CURL_N:-}"
+H2_DELAYS="${BENCH_H2_DELAYS:-0 50}"
+H2_CONNECTIONS="${BENCH_H2_CONNECTIONS:-1 8}"
+H2_MAX_STREAMS="${BENCH_H2_MAX_STREAMS:-1000}"
+H2_CURL_STREAMS="${BENCH_H2_CURL_STREAMS:-20 100}"
+# The row being run: its sandbox options, requests in flight and pool size.
+h2_row_args=""
+H2_STREAMS=""
+h2_row_connections=1
 H2_CLIENTS="${BENCH_H2_CLIENTS:-h2_send_many h2_send_loop h2_curl_multi}"
 H2_SANDBOX_ARGS="${BENCH_H2_SANDBOX_ARGS:---sink}"
 ext_src="${APNS_EXTENSION:-$root/target/release/libapns.so}"
@@ -113,7 +130,7 @@ start_sandbox() {
     local mode="$1" args=()
     [ "$mode" = sink ] && args+=(--sink)
     # shellcheck disable=SC2206
-    [ "$mode" = h2 ] && args+=($H2_SANDBOX_ARGS)
+    [ "$mode" = h2 ] && args+=($H2_SANDBOX_ARGS $h2_row_args)
     : > "$out/sandbox.out"
     "$sandbox" serve --certs "$out/certs" "${args[@]}" --exit-after 3600 \
         > "$out/sandbox.out" 2>> "$out/sandbox.err" &
@@ -158,7 +175,8 @@ php_client() { # NAME N [env...]
     local extra=()
     # PHP's curl extension for the curl_multi client (i) (php -n loads nothing).
     [ "$name" = h2_curl_multi ] && extra+=(-d extension=curl)
-    env BENCH_PORT="$sb_port" BENCH_H2_PORT="$sb_h2_port" BENCH_H2_STREAMS="$H2_STREAMS" \
+    env BENCH_PORT="$sb_port" BENCH_H2_PORT="$sb_h2_port" BENCH_H2_STREAMS="${H2_STREAMS:-100}" \
+        BENCH_H2_CONNECTIONS="$h2_row_connections" \
         BENCH_CERTS="$out/certs" BENCH_N="$n" "$@" \
         php -n "${extra[@]}" -d "extension=$ext" -d memory_limit=-1 "$clients/$name.php"
 }
@@ -225,7 +243,7 @@ if [ "$H2" != 0 ]; then
         $v = curl_version();
         echo ($v["features"] & CURL_VERSION_HTTP2) ? "ok" : "libcurl {$v["version"]} has no HTTP/2 (CURL_VERSION_HTTP2 not set)";' 2>/dev/null || echo "no curl extension")"
     curl_desc="$(php -n -d extension=curl -r 'if (function_exists("curl_version")) { $v = curl_version(); echo "libcurl {$v["version"]}, {$v["ssl_version"]}"; }' 2>/dev/null || true)"
-    echo "{\"label\":\"h2_note\",\"curl\":$(php -n -r 'echo json_encode($argv[1]);' -- "$curl_verdict"),\"curl_desc\":$(php -n -r 'echo json_encode($argv[1]);' -- "$curl_desc"),\"sandbox_args\":$(php -n -r 'echo json_encode($argv[1]);' -- "$H2_SANDBOX_ARGS"),\"streams\":$H2_STREAMS,\"n\":$H2_N}" >> "$results"
+    echo "{\"label\":\"h2_note\",\"curl\":$(php -n -r 'echo json_encode($argv[1]);' -- "$curl_verdict"),\"curl_desc\":$(php -n -r 'echo json_encode($argv[1]);' -- "$curl_desc"),\"sandbox_args\":$(php -n -r 'echo json_encode($argv[1]);' -- "$H2_SANDBOX_ARGS --max-streams $H2_MAX_STREAMS"),\"max_streams\":$H2_MAX_STREAMS,\"n\":$H2_N}" >> "$results"
     h2_clients=""
     for c in $H2_CLIENTS; do
         if [ "$c" = h2_curl_multi ] && [ "$curl_verdict" != ok ]; then
@@ -234,12 +252,35 @@ if [ "$H2" != 0 ]; then
         fi
         h2_clients="$h2_clients $c"
     done
-    say "HTTP/2 rows: N=$H2_N, repeat=$REPEAT, sandbox $H2_SANDBOX_ARGS, curl streams $H2_STREAMS, clients:$h2_clients"
-    for run in $(seq 1 "$REPEAT"); do
-        for c in $h2_clients; do
-            run_client "$c" "$c" "$H2_N" "$run" h2
+    say "HTTP/2 rows: N=$H2_N, delays $H2_DELAYS ms, repeat=$REPEAT, sandbox $H2_SANDBOX_ARGS --max-streams $H2_MAX_STREAMS, connections $H2_CONNECTIONS, curl in flight $H2_CURL_STREAMS, clients:$h2_clients"
+    # Each row's label carries its client, pool size (cN) or requests in flight
+    # (sN) and delay (dMS) for the report; h2_row_args, H2_STREAMS and
+    # h2_row_connections set up its sandbox and client.
+    for delay in $H2_DELAYS; do
+        h2_row_args="--max-streams $H2_MAX_STREAMS"
+        [ "$delay" -gt 0 ] && h2_row_args="$h2_row_args --h2-delay-ms $delay"
+        curl_n="${H2_CURL_N:-$([ "$delay" -gt 0 ] && echo 4000 || echo 20000)}"
+        for run in $(seq 1 "$REPEAT"); do
+            for c in $h2_clients; do
+                case "$c" in
+                    h2_send_many)
+                        for conns in $H2_CONNECTIONS; do
+                            H2_STREAMS="$H2_MAX_STREAMS" h2_row_connections="$conns"
+                            run_client "h2_send_many.c$conns.d$delay" "$c" "$H2_N" "$run" h2
+                        done ;;
+                    h2_send_loop)
+                        H2_STREAMS="$H2_MAX_STREAMS" h2_row_connections=1
+                        run_client "h2_send_loop.c1.d$delay" "$c" "$H2_N" "$run" h2 ;;
+                    h2_curl_multi)
+                        for streams in $H2_CURL_STREAMS; do
+                            H2_STREAMS="$streams" h2_row_connections=1
+                            run_client "h2_curl_multi.s$streams.d$delay" "$c" "$curl_n" "$run" h2
+                        done ;;
+                esac
+            done
         done
     done
+    h2_row_connections=1
 fi
 
 php -n "$root/bench/report.php" "$results" "$N" "$mode"

@@ -41,7 +41,7 @@ attempt('feedback https', fn() => ApnsConnection::feedback(ApnsConnection::API_S
 attempt('feedback option', fn() => ApnsConnection::feedback(ApnsConnection::FEEDBACK_SANDBOX, ['window' => 5]));
 ?>
 --EXPECTF--
-unknown option: unknown option 'local_certificate' for ApnsConnection::__construct (known: local_cert, local_pk, passphrase, cafile, peer_name, timeout, auth_key, key_id, team_id, topic, persistent, grace, window, max_streams)
+unknown option: unknown option 'local_certificate' for ApnsConnection::__construct (known: local_cert, local_pk, passphrase, cafile, peer_name, timeout, auth_key, key_id, team_id, topic, persistent, grace, window, max_streams, connections)
 index key: the options of ApnsConnection::__construct must be named (like ['timeout' => 5]), got a value at index 0
 no scheme: invalid gateway URL 'gateway.push.apple.com:2195': expected ssl://host:port, tls://host:port or https://host
 bad scheme: invalid gateway URL 'http://gateway.push.apple.com:2195': unsupported scheme 'http' (use ssl, tls or https)

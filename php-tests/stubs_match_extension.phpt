@@ -57,14 +57,27 @@ foreach (['ApnsConnection', 'ApnsException'] as $class) {
     echo "$class methods compared: ", count($real['methods']), "\n";
 }
 
-// stats(): the keys the stub's @return array{...} names (a trailing ? marks one
-// that only some connections have) against a live connection of each protocol.
-preg_match('/@return array\{([^}]*)\}(?:(?!\*\/).)*\*\/\s*public function stats\(\)/s', $stub, $m);
+// stats(): the top-level keys the stub's @return array{...} names (a trailing ?
+// marks one that only some connections have) against a live connection of each
+// protocol.
+$doc = substr($stub, 0, strpos($stub, 'public function stats()'));
+$shape = substr($doc, strrpos($doc, '@return array{') + strlen('@return array{'));
 $required = $optional = [];
-foreach (preg_split('/,\s*/', trim($m[1] ?? '')) as $entry) {
-    [$key] = explode(':', $entry);
-    $key = trim($key);
-    str_ends_with($key, '?') ? $optional[] = rtrim($key, '?') : $required[] = $key;
+$depth = 0;
+$entry = '';
+foreach (str_split($shape) as $ch) {
+    if ($depth === 0 && ($ch === ',' || $ch === '}')) {
+        [$key] = explode(':', $entry);
+        $key = trim($key);
+        str_ends_with($key, '?') ? $optional[] = rtrim($key, '?') : $required[] = $key;
+        $entry = '';
+        if ($ch === '}') {
+            break;
+        }
+        continue;
+    }
+    $depth += match ($ch) { '{', '<' => 1, '}', '>' => -1, default => 0 };
+    $entry .= $ch;
 }
 $sb = apns_sandbox_start();
 $connections = [

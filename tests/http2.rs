@@ -1,11 +1,13 @@
 //! The HTTP/2 engine against the real sandbox (`apns-sandbox serve`, built here
 //! with `cargo build -p apns-sandbox` if needed): both authentications, Apple's
 //! failures, injected 429/503/403, GOAWAY, max concurrent streams, the first
-//! stream alone with token auth, and the process-wide token cache.
+//! stream alone with token auth, and the process-wide token cache; a pool of
+//! connections (the `connections` option) under the same faults, including a
+//! GOAWAY on one connection while the others carry on.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -395,7 +397,7 @@ fn hand_over_applies_the_new_owners_options() {
     };
     let mut sender = sandbox.sender_with(Auth::Certificate, capped(2));
     assert_eq!(send_many(&mut sender, 100).0, vec![]);
-    sender.hand_over(capped(6));
+    sender.hand_over(capped(6)).unwrap();
     assert_eq!(send_many(&mut sender, 100).0, vec![]);
     let lines = sandbox.lines();
     assert_eq!(lines.len(), 200);
@@ -518,4 +520,187 @@ fn idle_connection_is_pinged_then_reused() {
     assert_eq!(failures, vec![]);
     assert_eq!(sender.stats().reconnects, 0, "the PING kept the connection");
     assert_eq!(sandbox.lines().len(), 10);
+}
+
+fn pooled(connections: usize, max_streams: usize) -> Options {
+    Options {
+        connections,
+        max_streams,
+        ..Default::default()
+    }
+}
+
+/// Per sandbox connection number: (log rows, highest `concurrent`).
+fn per_connection(lines: &[serde_json::Value]) -> BTreeMap<u64, (usize, u64)> {
+    let mut per = BTreeMap::new();
+    for l in lines {
+        let e = per.entry(l["conn"].as_u64().unwrap()).or_insert((0, 0));
+        e.0 += 1;
+        e.1 = e.1.max(l["concurrent"].as_u64().unwrap());
+    }
+    per
+}
+
+#[test]
+fn pool_spreads_requests_each_connection_within_its_limit_one_token() {
+    let sandbox = Sandbox::start(&["--max-streams", "10", "--h2-delay-ms", "5"]);
+    let mut sender = sandbox.sender_with(token_auth(), pooled(4, 1000));
+    let (failures, _) = send_many(&mut sender, 2000);
+    assert_eq!(failures, vec![]);
+    let lines = sandbox.lines();
+    assert_all_logged_once(&lines, 2000);
+    let per = per_connection(&lines);
+    assert_eq!(per.len(), 4, "{per:?}");
+    for (conn, (rows, max)) in &per {
+        assert!(
+            *max <= 10,
+            "connection {conn} over the server's limit: {per:?}"
+        );
+        assert!(*rows >= 100, "connection {conn} hardly used: {per:?}");
+    }
+    assert!(per.values().any(|(_, max)| *max == 10), "{per:?}");
+    let iats: HashSet<u64> = lines.iter().map(|l| l["iat"].as_u64().unwrap()).collect();
+    assert_eq!(iats.len(), 1, "one provider token for the whole pool");
+    let stats = sender.connection_stats();
+    assert_eq!(stats.len(), 4);
+    assert_eq!(stats.iter().map(|c| c.streams).sum::<u64>(), 2000);
+    assert_eq!(stats.iter().map(|c| c.answered).sum::<u64>(), 2000);
+    assert!(
+        stats
+            .iter()
+            .all(|c| c.connected && c.in_flight == 0 && c.goaways == 0 && c.reconnects == 0),
+        "{stats:?}"
+    );
+    assert_eq!(sender.stats().reconnects, 0);
+}
+
+#[test]
+fn goaway_on_one_connection_while_the_others_carry_on() {
+    let sandbox = Sandbox::start(&[
+        "--goaway-conn",
+        "2:50",
+        "--max-streams",
+        "10",
+        "--h2-delay-ms",
+        "5",
+    ]);
+    let mut sender = sandbox.sender_with(token_auth(), pooled(4, 1000));
+    let (failures, took) = send_many(&mut sender, 2000);
+    println!("GOAWAY on conn 2 of 4: 2000 in {took:?}");
+    assert_eq!(failures, vec![]);
+    let lines = sandbox.lines();
+    assert_all_logged_once(&lines, 2000);
+    let per = per_connection(&lines);
+    assert_eq!(
+        per.len(),
+        5,
+        "4 connections and the one that replaced conn 2: {per:?}"
+    );
+    // A graceful GOAWAY announces the last stream id one PING later: streams
+    // already under way (at most the limit, 10) may still be answered.
+    assert!(
+        (50..=60).contains(&per[&2].0),
+        "conn 2: GOAWAY after 50 streams: {per:?}"
+    );
+    // The others went on meanwhile: rows of every other first connection after
+    // conn 2's last one.
+    let last_of_2 = lines.iter().rposition(|l| l["conn"] == 2).unwrap();
+    let after: HashSet<u64> = lines[last_of_2..]
+        .iter()
+        .map(|l| l["conn"].as_u64().unwrap())
+        .collect();
+    for conn in [1, 3, 4] {
+        assert!(after.contains(&conn), "conn {conn} stalled: {per:?}");
+    }
+    let stats = sender.connection_stats();
+    let hit: Vec<_> = stats.iter().filter(|c| c.goaways > 0).collect();
+    assert_eq!(hit.len(), 1, "{stats:?}");
+    assert_eq!((hit[0].goaways, hit[0].reconnects), (1, 1), "{stats:?}");
+    assert!(
+        stats
+            .iter()
+            .filter(|c| c.goaways == 0)
+            .all(|c| c.reconnects == 0 && c.connected),
+        "{stats:?}"
+    );
+    assert_eq!(sender.stats().reconnects, 1);
+}
+
+#[test]
+fn pool_retries_429_and_503_nothing_lost() {
+    for code in ["50:429", "40:503"] {
+        let sandbox = Sandbox::start(&["--h2-status-every", code, "--max-streams", "20"]);
+        let mut sender = sandbox.sender_with(Auth::Certificate, pooled(4, 1000));
+        let (failures, _) = send_many(&mut sender, 1000);
+        assert_eq!(failures, vec![], "{code}");
+        let lines = sandbox.lines();
+        assert_all_logged_once(&lines, 1000);
+        assert!(
+            per_connection(&lines).len() >= 2,
+            "{code}: one connection only"
+        );
+        assert!(sender.stats().resent >= 10, "{code}: {:?}", sender.stats());
+    }
+}
+
+#[test]
+fn pool_remints_an_expired_provider_token_once() {
+    // At most 3 x 4 streams in flight: a retried notification cannot be the
+    // sandbox's next 30th request too.
+    let sandbox = Sandbox::start(&["--h2-status-every", "30:403"]);
+    let mut sender = sandbox.sender_with(token_auth(), pooled(3, 4));
+    let (failures, _) = send_many(&mut sender, 300);
+    assert_eq!(failures, vec![]);
+    assert_eq!(sender.stats().resent, 10);
+    let lines = sandbox.lines();
+    assert_all_logged_once(&lines, 300);
+    assert_eq!(per_connection(&lines).len(), 3);
+}
+
+#[test]
+fn bad_connections_values_are_refused_naming_the_option() {
+    for n in [0, 65, 1000] {
+        let endpoint = Endpoint::parse("https://127.0.0.1:1").unwrap();
+        let err = Http2Sender::connect(
+            endpoint,
+            &TlsOptions::default(),
+            Auth::Certificate,
+            None,
+            pooled(n, 10),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("option 'connections' must be an int from 1 to 64, not {n}"),
+        );
+    }
+}
+
+/// A kept pool handed to an owner asking for another size grows (or shrinks)
+/// to it; a bad size is refused and changes nothing.
+#[test]
+fn hand_over_resizes_the_pool() {
+    let sandbox = Sandbox::start(&["--max-streams", "5", "--h2-delay-ms", "5"]);
+    let mut sender = sandbox.sender_with(Auth::Certificate, pooled(1, 1000));
+    assert_eq!(send_many(&mut sender, 100).0, vec![]);
+    let err = sender.hand_over(pooled(0, 1000)).unwrap_err();
+    assert!(err.to_string().contains("'connections'"), "{err}");
+    assert_eq!(sender.connection_stats().len(), 1);
+    sender.hand_over(pooled(3, 1000)).unwrap();
+    assert_eq!(send_many(&mut sender, 300).0, vec![]);
+    let lines = sandbox.lines();
+    assert_eq!(lines.len(), 400);
+    let (first, second) = lines.split_at(100);
+    assert!(first.iter().all(|l| l["conn"] == 1));
+    let conns: HashSet<u64> = second.iter().map(|l| l["conn"].as_u64().unwrap()).collect();
+    assert_eq!(
+        conns,
+        HashSet::from([1, 2, 3]),
+        "the kept connection and two new ones"
+    );
+    let stats = sender.connection_stats();
+    assert_eq!(stats.len(), 3);
+    assert_eq!(stats.iter().map(|c| c.streams).sum::<u64>(), 400);
+    sender.hand_over(pooled(2, 1000)).unwrap();
+    assert_eq!(sender.connection_stats().len(), 2);
 }

@@ -59,6 +59,21 @@ function bench_tokens(): array
     return $tokens;
 }
 
+/**
+ * The token of the $i-th notification of an HTTP/2 run: every one distinct (a
+ * real send never repeats a device), 64 hex digits, made on the fly (a fixed
+ * prefix and the counter) so that no array of N tokens inflates the client's RSS.
+ * BENCH_H2_TOKENS=pool draws from the 1,000-token pool instead.
+ */
+function bench_h2_token(array $pool, int $i): string
+{
+    static $distinct = null;
+    $distinct ??= bench_env('BENCH_H2_TOKENS', 'distinct') !== 'pool';
+    return $distinct
+        ? 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718' . sprintf('%016x', $i)
+        : $pool[$i % BENCH_POOL];
+}
+
 /** The stream context of the PHP-stream clients (a) and (b). */
 function bench_stream_context()
 {
@@ -150,7 +165,8 @@ function bench_h2_streams(): int
 
 /**
  * The ApnsConnection options of clients (g) and (h): token auth, like most users,
- * and the same concurrency as the curl_multi client (i): BENCH_H2_STREAMS streams.
+ * BENCH_H2_STREAMS streams per connection (the curl_multi client (i) keeps the
+ * same number in flight), BENCH_H2_CONNECTIONS connections (default 1).
  */
 function bench_h2_options(): array
 {
@@ -163,5 +179,6 @@ function bench_h2_options(): array
         'cafile' => "$certs/ca.pem",
         'peer_name' => 'localhost',
         'max_streams' => bench_h2_streams(),
+        'connections' => max(1, (int) bench_env('BENCH_H2_CONNECTIONS', '1')),
     ];
 }

@@ -103,7 +103,7 @@ $inflight = 0;
 // curl queues what does not fit (PIPEWAIT + one host connection).
 while ($done < $n) {
     while ($inflight < $streams && $started < $n) {
-        $ch = curl_init($base . $tokens[$started % BENCH_POOL]);
+        $ch = curl_init($base . bench_h2_token($tokens, $started));
         curl_setopt_array($ch, $common);
         curl_multi_add_handle($mh, $ch);
         $started++;

@@ -13,7 +13,7 @@ $payload = BENCH_PAYLOAD;
 $start = bench_start();
 $c = $h2 ? new ApnsConnection(bench_h2_url(), bench_h2_options()) : new ApnsConnection(bench_url(), bench_apns_options());
 for ($i = 0; $i < $n; $i++) {
-    $c->send($tokens[$i % BENCH_POOL], $payload);
+    $c->send($h2 ? bench_h2_token($tokens, $i) : $tokens[$i % BENCH_POOL], $payload);
 }
 $failures = $c->flush();
 $stats = $c->stats();

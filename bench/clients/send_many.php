@@ -8,10 +8,10 @@
  */
 require __DIR__ . '/common.php';
 
-function bench_token_stream(array $tokens, int $n): Generator
+function bench_token_stream(array $tokens, int $n, bool $h2): Generator
 {
     for ($i = 0; $i < $n; $i++) {
-        yield $tokens[$i % BENCH_POOL];
+        yield $h2 ? bench_h2_token($tokens, $i) : $tokens[$i % BENCH_POOL];
     }
 }
 
@@ -21,7 +21,7 @@ $tokens = bench_tokens();
 $payload = BENCH_PAYLOAD;
 
 $array = getenv('BENCH_SOURCE') === 'array';
-$source = $array ? array_map(fn ($i) => $tokens[$i % BENCH_POOL], range(0, $n - 1)) : bench_token_stream($tokens, $n);
+$source = $array ? array_map(fn ($i) => $tokens[$i % BENCH_POOL], range(0, $n - 1)) : bench_token_stream($tokens, $n, $h2);
 
 $start = bench_start();
 $c = $h2 ? new ApnsConnection(bench_h2_url(), bench_h2_options()) : new ApnsConnection(bench_url(), bench_apns_options());

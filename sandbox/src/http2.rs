@@ -9,7 +9,8 @@
 //!
 //! Faults: `--h2-status-every N:CODE` answers CODE to every N-th otherwise
 //! accepted request, `--goaway-every N` starts a graceful GOAWAY after N streams
-//! on a connection, `--max-streams N[,M...]` advertises SETTINGS_MAX_CONCURRENT_STREAMS
+//! on a connection, `--goaway-conn K:N` does so on the K-th connection only,
+//! `--max-streams N[,M...]` advertises SETTINGS_MAX_CONCURRENT_STREAMS
 //! (each new connection the next value),
 //! `--h2-delay-ms N` delays every answer.
 //!
@@ -21,7 +22,7 @@
 //! gateway but the log. (Two worker threads made it slower, not faster: on a
 //! small machine they competed with the client being measured.)
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, Write};
 use std::net::TcpListener;
 use std::path::Path;
@@ -51,6 +52,10 @@ pub struct Flags {
     pub status_every: Option<(u64, u16)>,
     /// `--goaway-every N`.
     pub goaway_every: Option<u64>,
+    /// `--goaway-conn K:N`: only the K-th connection (counted from 1 in
+    /// accept order) starts a graceful GOAWAY, after N streams (a fault on one
+    /// connection of a client's pool while the others carry on).
+    pub goaway_conn: Option<(u64, u64)>,
     /// `--max-streams N[,M...]`: the limit of each new connection in turn
     /// (empty: none). h2 cannot change SETTINGS during a connection, so a
     /// changing limit is shown across connections (with `--goaway-every`).
@@ -231,6 +236,13 @@ async fn connection(
     // threads, contended for h2's connection lock and made the sandbox slower
     // than the clients it measures.
     let mut handlers = FuturesUnordered::new();
+    // `--h2-delay-ms`: answers wait here, due in arrival order (the delay is the
+    // same for all), under one timer for the connection instead of one each
+    // (the per-request timers were a tenth of the sandbox's time under load).
+    let delay = shared.rules.flags.delay_ms.map(Duration::from_millis);
+    let mut delayed: VecDeque<(tokio::time::Instant, Reply)> = VecDeque::new();
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timer);
     loop {
         tokio::select! {
             next = conn.accept() => {
@@ -245,17 +257,69 @@ async fn connection(
                     client_cert,
                 };
                 handlers.push(handle(&shared, &open, at, request, respond));
-                if let Some(n) = shared.rules.flags.goaway_every {
-                    if !going_away && streams >= n {
-                        going_away = true;
-                        conn.graceful_shutdown();
-                    }
+                let flags = &shared.rules.flags;
+                let goaway = flags.goaway_every.is_some_and(|n| streams >= n)
+                    || flags.goaway_conn.is_some_and(|(k, n)| k == conn_no && streams >= n);
+                if goaway && !going_away {
+                    going_away = true;
+                    conn.graceful_shutdown();
                 }
             }
-            Some(()) = handlers.next(), if !handlers.is_empty() => {}
+            Some(reply) = handlers.next(), if !handlers.is_empty() => {
+                let Some(reply) = reply else { continue };
+                match delay {
+                    Some(d) => {
+                        let due = tokio::time::Instant::now() + d;
+                        if delayed.is_empty() {
+                            timer.as_mut().reset(due);
+                        }
+                        delayed.push_back((due, reply));
+                    }
+                    None => reply.send(&shared, &open),
+                }
+            }
+            () = &mut timer, if !delayed.is_empty() => {
+                let now = tokio::time::Instant::now();
+                while delayed.front().is_some_and(|(due, _)| *due <= now) {
+                    if let Some((_, reply)) = delayed.pop_front() {
+                        reply.send(&shared, &open);
+                    }
+                }
+                if let Some((due, _)) = delayed.front() {
+                    timer.as_mut().reset(*due);
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// An answer ready to go: sent by [`Reply::send`] when its delay is over.
+struct Reply {
+    respond: SendResponse<Bytes>,
+    response: http::Response<()>,
+    body: Option<Bytes>,
+}
+
+impl Reply {
+    fn send(mut self, shared: &Shared, open: &Open) {
+        // Closed before the answer leaves: the client cannot open a stream in its
+        // place earlier. The last open stream of a connection flushes the log
+        // first, so a client that has every answer finds every line.
+        if open.0.fetch_sub(1, Ordering::SeqCst) == 1 {
+            shared.gateway.log().flush();
+        }
+        match self.body {
+            None => {
+                let _ = self.respond.send_response(self.response, true);
+            }
+            Some(bytes) => {
+                if let Ok(mut stream) = self.respond.send_response(self.response, false) {
+                    let _ = stream.send_data(bytes, true);
+                }
+            }
+        }
+    }
 }
 
 struct Arrival {
@@ -295,100 +359,123 @@ struct Accepted<'a> {
     iat: Option<u64>,
 }
 
+/// Reads one request and decides its answer; `None` when the stream broke.
 async fn handle(
     shared: &Shared,
     open: &Open,
     at: Arrival,
     request: http::Request<RecvStream>,
-    mut respond: SendResponse<Bytes>,
-) {
+    respond: SendResponse<Bytes>,
+) -> Option<Reply> {
     let (parts, mut body) = request.into_parts();
+    let sink = shared.rules.sink;
     let mut payload = Vec::new();
     let mut over = false;
     while let Some(chunk) = body.data().await {
         let Ok(chunk) = chunk else {
             open.0.fetch_sub(1, Ordering::SeqCst);
-            return;
+            return None;
         };
         let _ = body.flow_control().release_capacity(chunk.len());
-        if payload.len() + chunk.len() > 64 * 1024 {
+        if sink {
+            // Answered without a look at the payload.
+        } else if payload.len() + chunk.len() > 64 * 1024 {
             over = true;
         } else {
             payload.extend_from_slice(&chunk);
         }
     }
-    let apns_id = match header(&parts.headers, "apns-id") {
-        Some(id) => parse_apns_id(id).unwrap_or_else(|_| id.to_string()),
+    let apns_id_header = parts.headers.get(&APNS_ID);
+    if sink {
+        shared.gateway.log().count();
+        // The sink echoes the client's apns-id as it came (no parsing, no copy).
+        let echo = match apns_id_header {
+            Some(v) => v.clone(),
+            None => new_apns_id(),
+        };
+        return Some(reply(respond, 200, None, None, echo));
+    }
+    let apns_id = match apns_id_header {
+        Some(v) => {
+            let id = v.to_str().unwrap_or("\u{fffd}");
+            parse_apns_id(id).unwrap_or_else(|_| id.to_string())
+        }
         None => uuid::Uuid::new_v4().to_string(),
     };
-    let answer = if shared.rules.sink {
-        shared.gateway.log().count();
-        Answer {
-            status: 200,
-            reason: None,
-            timestamp: None,
-        }
-    } else {
-        match check(&shared.rules, &parts, &payload, over, at.client_cert) {
-            Err(answer) => answer,
-            Ok(accepted) => {
-                let n = shared.passed.fetch_add(1, Ordering::SeqCst) + 1;
-                match shared.rules.flags.status_every {
-                    Some((every, code)) if n % every == 0 => Answer {
-                        status: code,
-                        reason: reason_for(code),
+    let answer = match check(&shared.rules, &parts, &payload, over, at.client_cert) {
+        Err(answer) => answer,
+        Ok(accepted) => {
+            let n = shared.passed.fetch_add(1, Ordering::SeqCst) + 1;
+            match shared.rules.flags.status_every {
+                Some((every, code)) if n % every == 0 => Answer {
+                    status: code,
+                    reason: reason_for(code),
+                    timestamp: None,
+                },
+                _ => {
+                    let log = shared.gateway.log();
+                    log.accept_line(|w, seq| {
+                        write_line(w, seq, &at, &accepted, &apns_id, &payload)
+                    });
+                    Answer {
+                        status: 200,
+                        reason: None,
                         timestamp: None,
-                    },
-                    _ => {
-                        let log = shared.gateway.log();
-                        log.accept_line(|w, seq| {
-                            write_line(w, seq, &at, &accepted, &apns_id, &payload)
-                        });
-                        Answer {
-                            status: 200,
-                            reason: None,
-                            timestamp: None,
-                        }
                     }
                 }
             }
         }
     };
-    if let Some(ms) = shared.rules.flags.delay_ms {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-    }
-    // Closed before the answer leaves: the client cannot open a stream in its place
-    // earlier. The last open stream of a connection flushes the log first, so a
-    // client that has every answer finds every line.
-    if open.0.fetch_sub(1, Ordering::SeqCst) == 1 {
-        shared.gateway.log().flush();
-    }
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut builder = http::Response::builder()
-        .status(status)
-        .header("apns-id", &apns_id);
-    let body = answer.reason.map(|reason| {
+    let echo = http::HeaderValue::from_str(&apns_id).unwrap_or_else(|_| new_apns_id());
+    Some(reply(
+        respond,
+        answer.status,
+        answer.reason,
+        answer.timestamp,
+        echo,
+    ))
+}
+
+/// `apns-id`.
+static APNS_ID: http::HeaderName = http::HeaderName::from_static("apns-id");
+
+/// An `apns-id` the server assigns.
+fn new_apns_id() -> http::HeaderValue {
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+    http::HeaderValue::from_str(id).unwrap_or(http::HeaderValue::from_static(""))
+}
+
+/// The answer to send: status, the JSON body of a rejection, the echoed id.
+fn reply(
+    respond: SendResponse<Bytes>,
+    status: u16,
+    reason: Option<&'static str>,
+    timestamp: Option<u64>,
+    apns_id: http::HeaderValue,
+) -> Reply {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = http::Response::new(());
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(APNS_ID.clone(), apns_id);
+    let body = reason.map(|reason| {
         let mut v = serde_json::json!({ "reason": reason });
-        if let Some(ts) = answer.timestamp {
+        if let Some(ts) = timestamp {
             v["timestamp"] = ts.into();
         }
         Bytes::from(v.to_string())
     });
     if body.is_some() {
-        builder = builder.header("content-type", "application/json");
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
     }
-    let Ok(response) = builder.body(()) else {
-        return;
-    };
-    match body {
-        None => {
-            let _ = respond.send_response(response, true);
-        }
-        Some(bytes) => {
-            if let Ok(mut stream) = respond.send_response(response, false) {
-                let _ = stream.send_data(bytes, true);
-            }
-        }
+    Reply {
+        respond,
+        response,
+        body,
     }
 }
 

@@ -53,7 +53,7 @@ usage:
       --slow-read BPS  --error-delay SECS  --server-cert NAME  --sink  --exit-after SECS
       --hostile garbage|endless|unknown-id|stall-handshake|stall-record
       HTTP/2 provider API: --http2-port N  --unregistered FILE  --h2-status-every N:CODE
-      --goaway-every N  --max-streams N[,M...]  --h2-delay-ms N
+      --goaway-every N  --goaway-conn K:N  --max-streams N[,M...]  --h2-delay-ms N
   see docs/sandbox-cli.md for the details";
 
 /// What the command line asks for.
@@ -162,6 +162,17 @@ fn parse_serve(options: &mut Flags<'_>) -> Result<Options, String> {
                     Some(http2::Flags::parse_status_every(&options.value(&flag)?)?)
             }
             "--goaway-every" => o.http2.goaway_every = Some(positive(&flag, options)?),
+            "--goaway-conn" => {
+                let text = options.value(&flag)?;
+                let bad = || format!("{flag} wants K:N (numbers above 0), not {text:?}");
+                let (k, n) = text.split_once(':').ok_or_else(bad)?;
+                let k: u64 = number(&flag, k)?;
+                let n: u64 = number(&flag, n)?;
+                if k == 0 || n == 0 {
+                    return Err(bad());
+                }
+                o.http2.goaway_conn = Some((k, n));
+            }
             "--max-streams" => {
                 let text = options.value(&flag)?;
                 o.http2.max_streams = text

@@ -41,7 +41,7 @@ use crate::sender::binary::Outgoing;
 use crate::sender::http2::Http2Notification;
 use crate::sender::{feedback, Failure};
 use crate::transport::endpoint::{Endpoint, Protocol};
-use crate::transport::stream::TlsConnector;
+use crate::transport::connect::TlsConnector;
 use crate::transport::tls::TlsOptions;
 use crate::{Error, VERSION};
 
@@ -308,6 +308,9 @@ impl ApnsConnection {
             put(&mut out, "connected", stats.connected)?;
             put(&mut out, "persistent", self.inner.keep_as.is_some())?;
             put(&mut out, "version", VERSION)?;
+            if let Some(pool) = engine.connection_stats() {
+                put(&mut out, "connections", connection_stats(pool)?)?;
+            }
             Ok(out)
         })
     }
@@ -667,6 +670,24 @@ impl<'a> Progress<'a> {
 /// A count for PHP (ints are signed there).
 fn count(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// `stats()['connections']`: one array per connection of an HTTP/2 pool.
+fn connection_stats(
+    pool: Vec<crate::sender::http2::ConnStats>,
+) -> Result<ZBox<ZendHashTable>, Error> {
+    let mut out = ZendHashTable::new();
+    for c in pool {
+        let mut entry = ZendHashTable::new();
+        put(&mut entry, "streams", count(c.streams))?;
+        put(&mut entry, "answered", count(c.answered))?;
+        put(&mut entry, "in_flight", count(c.in_flight))?;
+        put(&mut entry, "reconnects", count(c.reconnects))?;
+        put(&mut entry, "goaways", count(c.goaways))?;
+        put(&mut entry, "connected", c.connected)?;
+        out.push(entry).map_err(convert_error)?;
+    }
+    Ok(out)
 }
 
 /// Failures as the contract's list of arrays.

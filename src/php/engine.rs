@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::protocol::binary::ErrorResponse;
 use crate::protocol::jwt::SigningKey;
 use crate::sender::binary::{Options as BinaryOptions, Sender};
-use crate::sender::http2::{Auth, Http2Sender, Options as Http2Options};
+use crate::sender::http2::{Auth, ConnStats, Http2Sender, Options as Http2Options};
 use crate::sender::{Failure, Stats};
 use crate::transport::connect::TlsConnector;
 use crate::transport::endpoint::{Endpoint, Protocol};
@@ -99,6 +99,15 @@ impl Engine {
         }
     }
 
+    /// HTTP/2: the counters of each connection of the pool; `None` for the
+    /// binary protocol (one connection, whose counters are the totals).
+    pub fn connection_stats(&self) -> Option<Vec<ConnStats>> {
+        match self {
+            Engine::Binary(_) => None,
+            Engine::Http2(s) => Some(s.connection_stats()),
+        }
+    }
+
     pub fn is_connected(&self) -> bool {
         match self {
             Engine::Binary(s) => s.is_connected(),
@@ -128,8 +137,7 @@ impl Engine {
             Engine::Binary(s) => s.hand_over(binary_options(options)),
             Engine::Http2(s) => {
                 drop(s.take_failures());
-                s.hand_over(http2_options(options));
-                Ok(())
+                s.hand_over(http2_options(options))
             }
         }
     }
@@ -139,6 +147,7 @@ fn http2_options(o: &ConnectOptions) -> Http2Options {
     Http2Options {
         timeout: o.timeout,
         max_streams: o.max_streams,
+        connections: o.connections,
         ..Http2Options::default()
     }
 }

@@ -31,6 +31,7 @@ pub const CONNECT_OPTIONS: &[&str] = &[
     "grace",
     "window",
     "max_streams",
+    "connections",
 ];
 
 /// Options of `ApnsConnection::feedback()`: the first six connection options,
@@ -41,7 +42,14 @@ pub const FEEDBACK_OPTIONS: &[&str] = match CONNECT_OPTIONS.split_at_checked(6) 
 };
 
 /// Connection options that only the HTTP/2 API uses.
-const HTTP2_CONNECT_OPTIONS: &[&str] = &["auth_key", "key_id", "team_id", "topic", "max_streams"];
+const HTTP2_CONNECT_OPTIONS: &[&str] = &[
+    "auth_key",
+    "key_id",
+    "team_id",
+    "topic",
+    "max_streams",
+    "connections",
+];
 
 /// Per-notification options of `sendMany()`: those of `send()`, then `progress`.
 pub const SEND_MANY_OPTIONS: &[&str] = &[
@@ -92,6 +100,8 @@ pub struct ConnectOptions {
     pub window: usize,
     /// HTTP/2: our cap on streams in flight (the server's limit applies too).
     pub max_streams: usize,
+    /// HTTP/2: connections in the pool.
+    pub connections: usize,
 }
 
 impl ConnectOptions {
@@ -117,6 +127,7 @@ impl ConnectOptions {
             persistent: None,
             window: DEFAULT_WINDOW,
             max_streams: DEFAULT_MAX_STREAMS,
+            connections: 1,
         };
         let Some(table) = table else {
             return Ok(o);
@@ -156,6 +167,18 @@ impl ConnectOptions {
                 "max_streams" => {
                     let n = int(&name, value, 1, 10_000, "an int from 1 to 10000", config)?;
                     o.max_streams = usize::try_from(n).unwrap_or(DEFAULT_MAX_STREAMS);
+                }
+                "connections" => {
+                    let max = crate::sender::http2::MAX_CONNECTIONS;
+                    let n = int(
+                        &name,
+                        value,
+                        1,
+                        max as i64,
+                        &format!("an int from 1 to {max}"),
+                        config,
+                    )?;
+                    o.connections = usize::try_from(n).unwrap_or(1);
                 }
                 "auth_key" => {
                     let key = Zeroizing::new(text(&name, value, config)?);

@@ -10,6 +10,7 @@
 //! not know is shown to the user as it came.
 
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -133,13 +134,12 @@ pub const DEFAULT_PRIORITY: u8 = 10;
 /// One validated notification, ready to become an HTTP/2 request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
-    /// Lowercase hex of the device token.
-    pub token: String,
-    /// `/3/device/<token>`.
+    /// `/3/device/<token>`, the token in lowercase hex ([`Request::token`]).
     pub path: String,
     /// With the suffix its push type requires; `None` only with certificate
     /// auth and no topic anywhere (APNs then takes the certificate's topic).
-    pub topic: Option<String>,
+    /// Shared by the requests of the same topic (see [`PayloadCache`]).
+    pub topic: Option<Arc<str>>,
     pub push_type: PushType,
     pub priority: u8,
     pub expiration: Option<u64>,
@@ -150,17 +150,22 @@ pub struct Request {
     pub payload: Bytes,
 }
 
-/// The last payload that passed [`payload::validate`], so that a batch of
-/// notifications with the same payload parses its JSON once and shares one copy
-/// of it. Only valid payloads are kept.
+/// What repeats from one notification to the next of a batch, checked once:
+/// the last payload that passed [`payload::validate`] (its JSON parsed once,
+/// one copy shared), and the last topic with its suffix (one allocation
+/// shared). Only valid values are kept.
 #[derive(Debug, Default)]
-pub struct PayloadCache(payload::LastValid);
+pub struct PayloadCache {
+    payload: payload::LastValid,
+    /// The topic as given, its push type, and the header value made of them.
+    topic: Option<(String, PushType, Arc<str>)>,
+}
 
 impl PayloadCache {
     /// Validates `payload` against its push type's limit (unless it is the last
     /// valid one for the same limit) and returns it as shared bytes.
     fn check(&mut self, payload: &[u8], push_type: PushType) -> Result<Bytes> {
-        self.0
+        self.payload
             .check(payload, push_type.max_payload())
             .map_err(|e| match e {
                 Error::InvalidPayload(m) if push_type == PushType::Voip => {
@@ -171,20 +176,27 @@ impl PayloadCache {
     }
 }
 
-/// The lowercase hex spelling of a device token as given: the fast path for the
-/// common spelling (an even number of hex digits, nothing else), the same text
-/// as decoding and re-encoding it; [`token::parse_hex`] (and its messages) for
-/// anything else.
-fn token_text(device_token: &[u8]) -> Result<String> {
+/// `/3/device/` and the lowercase hex spelling of a device token as given: the
+/// fast path for the common spelling (an even number of hex digits, nothing
+/// else), the same text as decoding and re-encoding it; [`token::parse_hex`]
+/// (and its messages) for anything else. One allocation.
+fn device_path(device_token: &[u8]) -> Result<String> {
+    const PREFIX: &str = "/3/device/";
     let plain = !device_token.is_empty()
         && device_token.len() % 2 == 0
         && const_hex::check_raw(device_token);
+    let mut path = String::with_capacity(PREFIX.len() + device_token.len());
+    path.push_str(PREFIX);
     if plain {
         // ASCII hex digits only: always UTF-8.
-        return String::from_utf8(device_token.to_ascii_lowercase())
-            .map_err(|e| Error::Internal(format!("hex digits are not text: {e}")));
+        let lower = std::str::from_utf8(device_token)
+            .map_err(|e| Error::Internal(format!("hex digits are not text: {e}")))?;
+        path.push_str(lower);
+        path.make_ascii_lowercase();
+    } else {
+        path.push_str(&token::to_hex(&token::parse_hex(device_token, None)?));
     }
-    Ok(token::to_hex(&token::parse_hex(device_token, None)?))
+    Ok(path)
 }
 
 /// Validates one notification and builds its request. `new_apns_id` is called
@@ -221,7 +233,7 @@ pub fn build_cached(
     new_apns_id: impl FnOnce() -> String,
     payloads: &mut PayloadCache,
 ) -> Result<Request> {
-    let token = token_text(device_token)?;
+    let path = device_path(device_token)?;
     let push_type = match opts.push_type {
         Some(text) => PushType::parse(text)?,
         None => PushType::Alert,
@@ -250,7 +262,7 @@ pub fn build_cached(
             ))
         }
         Some("") | None => None,
-        Some(t) => Some(with_suffix(t, push_type)?),
+        Some(t) => Some(payloads.topic(t, push_type)?),
     };
     let collapse_id = match opts.collapse_id {
         Some(c) if c.len() > MAX_COLLAPSE_ID => {
@@ -268,12 +280,8 @@ pub fn build_cached(
         None => new_apns_id(),
     };
     let payload = payloads.check(payload, push_type)?;
-    let mut path = String::with_capacity(10 + token.len());
-    path.push_str("/3/device/");
-    path.push_str(&token);
     Ok(Request {
         path,
-        token,
         topic,
         push_type,
         priority,
@@ -326,7 +334,27 @@ pub fn parse_apns_id(text: &str) -> Result<String> {
     }
 }
 
+impl PayloadCache {
+    /// `topic` with the suffix `push_type` requires, checked and allocated
+    /// once while the same topic and push type repeat.
+    fn topic(&mut self, topic: &str, push_type: PushType) -> Result<Arc<str>> {
+        if let Some((last, ty, value)) = &self.topic {
+            if *ty == push_type && last == topic {
+                return Ok(Arc::clone(value));
+            }
+        }
+        let value: Arc<str> = with_suffix(topic, push_type)?.into();
+        self.topic = Some((topic.to_string(), push_type, Arc::clone(&value)));
+        Ok(value)
+    }
+}
+
 impl Request {
+    /// The device token, lowercase hex (the end of [`Request::path`]).
+    pub fn token(&self) -> &str {
+        self.path.get(10..).unwrap_or_default()
+    }
+
     /// The request headers, `authorization` included when `bearer` is given.
     /// (`:method` POST and `:path` are [`Request::path`].)
     pub fn headers(&self, bearer: Option<&str>) -> Vec<(&'static str, String)> {
@@ -335,7 +363,7 @@ impl Request {
             h.push(("authorization", format!("bearer {jwt}")));
         }
         if let Some(topic) = &self.topic {
-            h.push(("apns-topic", topic.clone()));
+            h.push(("apns-topic", topic.to_string()));
         }
         h.push(("apns-push-type", self.push_type.as_str().to_string()));
         if self.priority != DEFAULT_PRIORITY {
@@ -745,7 +773,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (r.token.as_str(), r.path.as_str()),
+            (r.token(), r.path.as_str()),
             ("00ff00ff", "/3/device/00ff00ff")
         );
         assert_eq!(r.topic, None);
@@ -760,7 +788,7 @@ mod tests {
             gen,
         )
         .unwrap();
-        assert_eq!(r.token, long);
+        assert_eq!(r.token(), long);
     }
 
     #[test]

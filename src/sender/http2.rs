@@ -1,8 +1,9 @@
 //! The HTTP/2 engine: many notifications in flight on one connection, each
 //! answered, retried or reported, so that nothing accepted is lost.
 //!
-//! Owns the connection (h2 over tokio-rustls, ALPN `h2`), the streams in flight,
-//! the retry rules and the failure list. The requests themselves are built by
+//! Owns the pool of connections (h2 over tokio-rustls, ALPN `h2`; the
+//! `connections` option, see [`pool`]), the streams in flight, the retry rules
+//! and the failure list. The requests themselves are built by
 //! [`crate::protocol::http2`]; provider tokens come from the process-wide
 //! [`TokenCache`].
 //!
@@ -11,14 +12,23 @@
 //! either. PHP stays synchronous: the sender owns a current-thread tokio runtime
 //! and every public call runs it (`block_on`) only for as long as that call needs.
 //!
-//! What happens when (Apple's rules, see `shared/design/protocol.md`):
+//! What happens when (Apple's rules, see `docs/protocol.md`):
 //! - **`send`** validates, queues, and drives the runtime briefly so that queued
-//!   requests go out; it never waits for responses (except, bounded by
-//!   `timeout`, when [`Options::max_queued`] notifications are unsettled).
-//! - **Concurrency**: never more streams than the server's
+//!   requests go out; it waits for responses (bounded by `timeout`) only when
+//!   [`Options::max_queued`] notifications are unsettled, or when every stream
+//!   of the pool is busy and as many requests again wait for one (more would
+//!   only grow memory: the requests could not go out sooner).
+//! - **Pool**: requests go to the connection with the most free streams; each
+//!   connection has its own limits, GOAWAY, back-off and reconnects, and the
+//!   others carry on meanwhile. The connections beyond the first open
+//!   together, once the queue holds more than the open ones can take.
+//! - **Concurrency**: never more streams per connection than the server's
 //!   SETTINGS_MAX_CONCURRENT_STREAMS as it changes (read from h2 before each
-//!   start), capped by [`Options::max_streams`]; with token auth, one stream until
-//!   a first response that is not a 403 (APNs validates the token on it).
+//!   start), capped by [`Options::max_streams`]; with token auth, one stream
+//!   per connection until a first response that is not a 403 (APNs validates
+//!   the token on it; once accepted, for the whole pool). One provider token
+//!   per key for the whole process ([`TokenCache`]), whatever the number of
+//!   connections.
 //! - **200**: done. **Permanent reasons** (400, 403, 404, 405, 410, 413, other
 //!   4xx): reported in the failures with `apns_id` and the 410 `timestamp`.
 //!   **429, 5xx**: retried with exponential back-off, at most
@@ -26,10 +36,10 @@
 //!   token is re-minted ([`TokenCache::force_refresh`]) and the notification
 //!   retried once.
 //! - **GOAWAY**: streams the server still answers (id ≤ last-stream-id) finish on
-//!   the old connection; the others, and everything not yet started, go to a new
-//!   one. A refused stream (REFUSED_STREAM) is resent as well.
-//! - **Connection errors**: what was in flight is resent on a new connection,
-//!   opened with back-off. An unanswered notification after a dropped
+//!   the old connection; the others, and everything not yet started, go to the
+//!   other connections and to a new one in its slot. A refused stream (REFUSED_STREAM) is resent as well.
+//! - **Connection errors**: what was in flight is resent (on any connection);
+//!   the slot reconnects with its own back-off. An unanswered notification after a dropped
 //!   connection may have been delivered: HTTP/2 cannot tell, so it is resent.
 //! - **Idle**: a connection unused for [`Options::idle_ping`] is PINGed before
 //!   its next use, and replaced if the PING goes unanswered.
@@ -37,27 +47,30 @@
 //!   [`Error::Undelivered`], with every unsettled notification in the failures
 //!   (status [`STATUS_NOT_DELIVERED`]), never dropped.
 
-use std::collections::{HashMap, VecDeque};
+mod answers;
+mod heads;
+mod items;
+pub mod pool;
+
+use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, StreamExt};
-use h2::client::SendRequest;
-use h2::{Ping, PingPong, Reason};
-use http::{HeaderName, HeaderValue, Method};
+use futures_util::StreamExt;
+use h2::Ping;
 use rustls::pki_types::ServerName;
-use rustls::ClientConfig;
 use tokio::runtime::Runtime;
 
+use self::heads::{ApnsIds, Heads};
+use self::items::Ring;
+pub use self::pool::ConnStats;
+use self::pool::{Route, Slot, Target};
 use super::{Failure, Stats};
 use crate::error::{Error, Result};
-use crate::protocol::http2::{
-    self as wire, Disposition, PayloadCache, Request, Response, SendOptions, DEFAULT_PRIORITY,
-};
+use crate::protocol::http2::{self as wire, PayloadCache, Request, SendOptions};
 use crate::protocol::jwt::{SigningKey, TokenCache};
 use crate::transport::endpoint::Endpoint;
 use crate::transport::tls::{client_config, TlsOptions};
@@ -65,9 +78,15 @@ use crate::transport::tls::{client_config, TlsOptions};
 /// Status reported for notifications that got no HTTP response at all.
 pub const STATUS_NOT_DELIVERED: u32 = 0;
 
-/// `send` drives the connection once this many requests wait to start…
+/// Most connections one engine may hold (the `connections` option).
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// `send` drives the connections once it has queued this many requests since
+/// it last did…
 const PUMP_BATCH: usize = 64;
 /// …or once this long has passed since it last did.
+/// Answers handled before the requests replacing them are written.
+const CHUNK: usize = 64;
 const PUMP_INTERVAL: Duration = Duration::from_millis(2);
 /// A notification whose stream fails this many times (resets, dropped
 /// connections, GOAWAYs) is reported as not delivered.
@@ -80,8 +99,6 @@ const BACKOFF_FIRST: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// `flush` looks at the connections at least this often while it waits.
 const POLL_TICK: Duration = Duration::from_millis(50);
-/// At most this much of a response body is kept.
-const MAX_BODY: usize = 16 * 1024;
 
 /// Tunables of the engine.
 #[derive(Debug, Clone)]
@@ -91,12 +108,15 @@ pub struct Options {
     pub timeout: Duration,
     /// A connection unused this long is PINGed before its next use.
     pub idle_ping: Duration,
-    /// Our own cap on concurrent streams (the server's limit applies too).
+    /// Our own cap on concurrent streams per connection (the server's limit
+    /// applies too).
     pub max_streams: usize,
     /// Retries of one notification after 429/5xx before it is reported.
     pub max_retries: u32,
     /// `send` waits (within `timeout`) while this many notifications are unsettled.
     pub max_queued: usize,
+    /// HTTP/2 connections in the pool, 1 to [`MAX_CONNECTIONS`].
+    pub connections: usize,
 }
 
 impl Default for Options {
@@ -107,7 +127,15 @@ impl Default for Options {
             max_streams: 1000,
             max_retries: 8,
             max_queued: 100_000,
+            connections: 1,
         }
+    }
+}
+
+impl Options {
+    /// The pool size, within its bounds.
+    fn pool_size(&self) -> usize {
+        self.connections.clamp(1, MAX_CONNECTIONS)
     }
 }
 
@@ -168,75 +196,48 @@ struct Item {
     writes: u32,
 }
 
-/// What the stream future of one request reports.
-struct Done {
-    key: u64,
-    generation: u64,
-    /// The provider token the request carried.
-    jwt: Option<Arc<str>>,
-    result: std::result::Result<(u16, Vec<u8>), h2::Error>,
-}
-
-/// Shared between the connection driver task and the engine.
-#[derive(Default)]
-struct ConnState {
-    closed: AtomicBool,
-    cause: Mutex<String>,
-}
-
-/// One HTTP/2 connection.
-struct Conn {
-    send: SendRequest<Bytes>,
-    ping: Option<PingPong>,
-    state: Arc<ConnState>,
-    generation: u64,
-    /// Streams started on it and not yet reported.
-    in_flight: usize,
-    /// A response other than 403 came back: the token is accepted (token auth).
-    confirmed: bool,
-    /// GOAWAY seen or the connection failed: nothing new starts on it.
-    draining: bool,
-    last_used: Instant,
-}
-
-impl Conn {
-    fn usable(&self) -> bool {
-        !self.draining && !self.state.closed.load(Ordering::Acquire)
-    }
+/// What [`Http2Sender::settle`] waits for.
+#[derive(Debug, Clone, Copy)]
+enum Until {
+    /// At most this many notifications unsettled.
+    Unsettled(usize),
+    /// At most this many requests waiting for a stream (or none in flight).
+    Queued(usize),
 }
 
 /// The HTTP/2 engine. See the module documentation for the rules it follows.
 pub struct Http2Sender {
     rt: Arc<Runtime>,
-    endpoint: Endpoint,
-    server_name: ServerName<'static>,
-    tls: Arc<ClientConfig>,
+    target: Target,
     auth: Auth,
     default_topic: Option<String>,
     options: Options,
-    conn: Option<Conn>,
+    /// The pool: `options.connections` slots.
+    slots: Vec<Slot>,
+    /// Makes every connection's generation unique.
     generation: u64,
-    items: HashMap<u64, Item>,
+    /// A response other than 403 came back on some connection: the provider
+    /// token is accepted, and no connection needs to start with one stream.
+    token_confirmed: bool,
+    items: Ring<Item>,
     /// Items waiting for a stream, in order.
     queue: VecDeque<u64>,
     /// Items waiting for their retry time.
     delayed: Vec<(Instant, u64)>,
-    /// One future per open stream, all polled by the engine itself: a tokio
-    /// task per stream (spawn, join set, scheduling) was a fifth of the CPU
-    /// time per notification.
-    streams: FuturesUnordered<Exchange>,
-    next_key: u64,
+    /// One future per open stream (of every connection), all polled by the
+    /// engine itself: a tokio task per stream (spawn, join set, scheduling)
+    /// was a fifth of the CPU time per notification.
+    streams: FuturesUnordered<pool::Exchange>,
     next_identifier: u32,
     failures: Vec<Failure>,
     stats: Stats,
     closed: bool,
     /// The last response of any kind (or the moment work arrived at an idle engine).
     last_progress: Instant,
-    /// When the next connect may be tried (back-off after failures).
-    next_connect_at: Option<Instant>,
-    connect_failures: u32,
     last_cause: String,
     last_pump: Option<Instant>,
+    /// Requests `send` queued since the last pump.
+    unpumped: usize,
     /// The clock as of the current step (see [`Http2Sender::pump`]).
     now: Instant,
     last_apns_id: String,
@@ -251,9 +252,10 @@ pub struct Http2Sender {
 impl fmt::Debug for Http2Sender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Http2Sender")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.target.endpoint)
             .field("auth", &self.auth)
             .field("default_topic", &self.default_topic)
+            .field("connections", &self.slots.len())
             .field("unsettled", &self.items.len())
             .field("stats", &self.stats)
             .finish()
@@ -261,8 +263,9 @@ impl fmt::Debug for Http2Sender {
 }
 
 impl Http2Sender {
-    /// Connects now (TCP, TLS with ALPN `h2`, HTTP/2 preface and a PING round
-    /// trip), so that bad credentials and unreachable servers fail here.
+    /// Connects the pool's first connection now (TCP, TLS with ALPN `h2`,
+    /// HTTP/2 preface and a PING round trip), so that bad credentials and
+    /// unreachable servers fail here; the others open when there is work for them.
     pub fn connect(
         endpoint: Endpoint,
         tls_opts: &TlsOptions,
@@ -277,6 +280,7 @@ impl Http2Sender {
             crate::protocol::jwt::check_id(key_id, "key_id")?;
             crate::protocol::jwt::check_id(team_id, "team_id")?;
         }
+        check_connections(options.connections)?;
         let name = match tls_opts.peer_name.as_deref().filter(|n| !n.is_empty()) {
             Some(n) => n.to_string(),
             None => endpoint.host.clone(),
@@ -299,30 +303,32 @@ impl Http2Sender {
             .map_err(|e| Error::Internal(format!("cannot start the I/O runtime: {e}")))?;
         let default_topic = default_topic.filter(|t| !t.trim().is_empty());
         let heads = Heads::new(&authority)?;
+        let slots = (0..options.pool_size()).map(|_| Slot::default()).collect();
         let mut sender = Http2Sender {
             rt: Arc::new(rt),
-            endpoint,
-            server_name,
-            tls,
+            target: Target {
+                endpoint,
+                server_name,
+                tls,
+            },
             auth,
             default_topic,
             options,
-            conn: None,
+            slots,
             generation: 0,
-            items: HashMap::new(),
+            token_confirmed: false,
+            items: Ring::default(),
             queue: VecDeque::new(),
             delayed: Vec::new(),
             streams: FuturesUnordered::new(),
-            next_key: 0,
             next_identifier: 1,
             failures: Vec::new(),
             stats: Stats::default(),
             closed: false,
             last_progress: Instant::now(),
-            next_connect_at: None,
-            connect_failures: 0,
             last_cause: String::new(),
             last_pump: None,
+            unpumped: 0,
             now: Instant::now(),
             last_apns_id: String::new(),
             payloads: PayloadCache::default(),
@@ -331,7 +337,10 @@ impl Http2Sender {
         };
         let rt = Arc::clone(&sender.rt);
         let conn = rt.block_on(sender.open())?;
-        sender.conn = Some(conn);
+        if let Some(slot) = sender.slots.first_mut() {
+            slot.conn = Some(conn);
+            slot.opened = true;
+        }
         Ok(sender)
     }
 
@@ -363,39 +372,53 @@ impl Http2Sender {
             self.last_progress = Instant::now();
         }
         self.last_apns_id.clone_from(&request.apns_id);
-        let key = self.next_key;
-        self.next_key += 1;
-        self.items.insert(
-            key,
-            Item {
-                identifier,
-                request,
-                retries: 0,
-                transport_errors: 0,
-                token_refreshed: false,
-                writes: 0,
-            },
-        );
+        let key = self.items.push(Item {
+            identifier,
+            request,
+            retries: 0,
+            transport_errors: 0,
+            token_refreshed: false,
+            writes: 0,
+        });
         self.queue.push_back(key);
         self.stats.sent += 1;
 
-        let busy = self.queue.len() >= PUMP_BATCH;
-        if busy || self.last_pump.is_none_or(|t| t.elapsed() >= PUMP_INTERVAL) {
+        // Counted since the last pump, not by the queue's length: while every
+        // stream is busy the queue stays long, and pumping on each send then
+        // (three scheduler turns, each an epoll_wait) was 7 % of the CPU time.
+        self.unpumped += 1;
+        let batch = self.unpumped >= PUMP_BATCH;
+        if batch || self.last_pump.is_none_or(|t| t.elapsed() >= PUMP_INTERVAL) {
             let rt = Arc::clone(&self.rt);
-            rt.block_on(self.pump())?;
+            rt.block_on(self.pump(true))?;
         }
         if self.items.len() >= self.options.max_queued.max(1) {
             let rt = Arc::clone(&self.rt);
             let target = self.options.max_queued / 2;
-            rt.block_on(self.settle(target, None))?;
+            rt.block_on(self.settle(Until::Unsettled(target), None))?;
+        } else if self.queue.len() >= self.backlog() && !self.streams.is_empty() {
+            // Every usable stream is busy and as many again wait: queueing
+            // more only grows memory (100,000 queued requests cost page faults
+            // and cache misses on every step), so wait for answers, as a
+            // sender that waits for free streams would. Not while nothing is
+            // in flight (no connection, or all backing off): then `send`
+            // queues as before and `flush` reports.
+            let rt = Arc::clone(&self.rt);
+            let target = self.backlog() / 2;
+            rt.block_on(self.settle(Until::Queued(target), None))?;
         }
         Ok(identifier)
     }
 
     /// A kept connection goes to a new owner, with that owner's options (the
-    /// connection and what it has queued stay as they are).
-    pub fn hand_over(&mut self, options: Options) {
+    /// connections and what they have queued stay as they are; a pool of a
+    /// different size grows, or closes its last connections once what they
+    /// carry is answered, which `release` already waited for).
+    pub fn hand_over(&mut self, options: Options) -> Result<()> {
+        check_connections(options.connections)?;
+        self.slots.resize_with(options.pool_size(), Slot::default);
         self.options = options;
+        Ok(())
     }
 
     /// The `apns-id` of the notification last queued by [`Http2Sender::send`].
@@ -412,7 +435,7 @@ impl Http2Sender {
         self.check_open()?;
         let deadline = timeout.map(|t| Instant::now() + t);
         let rt = Arc::clone(&self.rt);
-        rt.block_on(self.settle(0, deadline))?;
+        rt.block_on(self.settle(Until::Unsettled(0), deadline))?;
         Ok(self.take_failures())
     }
 
@@ -434,12 +457,20 @@ impl Http2Sender {
         }
     }
 
+    /// The counters of each connection of the pool, in slot order.
+    pub fn connection_stats(&self) -> Vec<ConnStats> {
+        self.slots
+            .iter()
+            .map(|s| ConnStats {
+                in_flight: s.conn.as_ref().map_or(0, |c| c.in_flight as u64),
+                connected: !self.closed && s.connected(),
+                ..s.stats.clone()
+            })
+            .collect()
+    }
+
     pub fn is_connected(&self) -> bool {
-        !self.closed
-            && self
-                .conn
-                .as_ref()
-                .is_some_and(|c| !c.state.closed.load(Ordering::Acquire))
+        !self.closed && self.slots.iter().any(Slot::connected)
     }
 
     /// Settles what is queued (bounded by `timeout`) and closes. Later sends fail
@@ -452,7 +483,7 @@ impl Http2Sender {
         let rt = Arc::clone(&self.rt);
         let deadline = Instant::now() + self.options.timeout;
         let why = "the connection was closed before they were answered";
-        let result = match rt.block_on(self.settle(0, Some(deadline))) {
+        let result = match rt.block_on(self.settle(Until::Unsettled(0), Some(deadline))) {
             Ok(true) => Ok(()),
             Ok(false) => {
                 let count = self.give_up_quietly(why);
@@ -460,7 +491,7 @@ impl Http2Sender {
                     "close() could not settle {count} notification(s) within {} s on {}; \
                      they are listed in failures() with status {STATUS_NOT_DELIVERED}",
                     self.options.timeout.as_secs_f64(),
-                    self.endpoint.describe()
+                    self.target.endpoint.describe()
                 )))
             }
             Err(e) => {
@@ -468,7 +499,7 @@ impl Http2Sender {
                 Err(e)
             }
         };
-        self.conn = None;
+        self.drop_connections();
         self.streams.clear();
         self.closed = true;
         result.map(|()| self.failures.clone())
@@ -478,137 +509,95 @@ impl Http2Sender {
         super::check_open(self.closed)
     }
 
+    /// Requests waiting for a stream beyond which `send` waits for answers:
+    /// what the whole pool may have in flight.
+    fn backlog(&self) -> usize {
+        (self.options.max_streams.max(1) * self.slots.len()).max(PUMP_BATCH * 4)
+    }
+
+    fn drop_connections(&mut self) {
+        for slot in &mut self.slots {
+            slot.conn = None;
+            slot.next_connect_at = None;
+            slot.connect_failures = 0;
+        }
+    }
+
     // ----- inside the runtime -----
 
-    /// Opens a connection: TCP, TLS (ALPN h2), HTTP/2 handshake, and a PING
-    /// answered (so a refused client certificate, or a server that is not
-    /// HTTP/2, is reported here, and the server's SETTINGS are known).
-    async fn open(&mut self) -> Result<Conn> {
-        let peer = self.endpoint.describe();
-        let timeout = self.options.timeout;
-        let secs = timeout.as_secs_f64();
-        let deadline = tokio::time::Instant::now() + timeout;
-        let within = |what: String| Error::Timeout(format!("{what} within {secs} s"));
-
-        let addr = (self.endpoint.host.as_str(), self.endpoint.port);
-        let tcp = tokio::time::timeout_at(deadline, tokio::net::TcpStream::connect(addr))
-            .await
-            .map_err(|_| within(format!("could not connect to {peer}")))?
-            .map_err(|e| Error::Connect(format!("cannot connect to {peer}: {e}")))?;
-        let _ = tcp.set_nodelay(true);
-        let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls));
-        let tls = tokio_rustls::TlsConnector::connect(&connector, self.server_name.clone(), tcp);
-        let tls = tokio::time::timeout_at(deadline, tls)
-            .await
-            .map_err(|_| within(format!("TLS handshake with {peer} did not finish")))?
-            .map_err(|e| Error::Tls(format!("TLS handshake with {peer} failed: {e}")))?;
-        if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
-            return Err(Error::Connect(format!(
-                "{peer} does not speak HTTP/2 (it did not accept ALPN h2): for the binary \
-                 protocol use an ssl:// URL"
-            )));
-        }
-        let (send, mut connection) = tokio::time::timeout_at(
-            deadline,
-            h2::client::Builder::new()
-                .initial_window_size(1 << 20)
-                .initial_connection_window_size(1 << 22)
-                .handshake::<_, Bytes>(tls),
+    /// Opens one connection (see [`pool::open`]).
+    async fn open(&mut self) -> Result<pool::Conn> {
+        self.generation += 1;
+        let confirmed = self.token_confirmed || matches!(self.auth, Auth::Certificate);
+        pool::open(
+            &self.target,
+            self.options.timeout,
+            self.generation,
+            confirmed,
         )
         .await
-        .map_err(|_| within(format!("the HTTP/2 handshake with {peer} did not finish")))?
-        .map_err(|e| Error::Connect(format!("HTTP/2 handshake with {peer} failed: {e}")))?;
-        let ping = connection.ping_pong();
-        let state = Arc::new(ConnState::default());
-        let driver_state = Arc::clone(&state);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                let mut cause = driver_state.cause.lock().unwrap_or_else(|p| p.into_inner());
-                *cause = describe_h2(&e);
-            }
-            driver_state.closed.store(true, Ordering::Release);
-        });
-        let mut ping = ping;
-        if let Some(p) = ping.as_mut() {
-            let answered = tokio::time::timeout_at(deadline, p.ping(Ping::opaque())).await;
-            let failed = |why: String| {
-                let cause = state.cause.lock().map(|c| c.clone()).unwrap_or_default();
-                let cause = if cause.is_empty() { why } else { cause };
-                if cause.contains("alert") || cause.contains("certificate") {
-                    Error::Tls(format!(
-                        "{peer} refused the connection after the TLS handshake: {cause} \
-                         (check the client certificate)"
-                    ))
-                } else {
-                    Error::Connect(format!("{peer} closed the HTTP/2 connection: {cause}"))
-                }
-            };
-            match answered {
-                Err(_) => {
-                    return Err(within(format!(
-                        "{peer} did not answer the HTTP/2 connection preface"
-                    )))
-                }
-                Ok(Err(e)) => {
-                    // Let the driver record why the connection ended.
-                    tokio::task::yield_now().await;
-                    return Err(failed(describe_h2(&e)));
-                }
-                Ok(Ok(_pong)) => {}
-            }
-        }
-        self.generation += 1;
-        Ok(Conn {
-            send,
-            ping,
-            state,
-            generation: self.generation,
-            in_flight: 0,
-            confirmed: matches!(self.auth, Auth::Certificate),
-            draining: false,
-            last_used: Instant::now(),
-        })
     }
 
     /// One step that never waits for responses: collect what has finished,
-    /// (re)connect if requests wait, start what the limits allow, and let the
-    /// connection write.
-    async fn pump(&mut self) -> Result<()> {
+    /// (re)connect if requests wait, start what the limits allow. `yields`:
+    /// then let the connections write and read before returning (`send`
+    /// returns to PHP, where nothing runs them); `settle` does not need that,
+    /// since it waits in the runtime right after.
+    async fn pump(&mut self, yields: bool) -> Result<()> {
         // One clock reading serves the whole step (a busy sender pumps on every
         // `send`, and reading the clock per stream was measurable).
         let now = Instant::now();
         self.now = now;
         self.last_pump = Some(now);
-        self.collect_finished();
+        self.unpumped = 0;
+        // Answers are taken a chunk at a time, and the requests that replace
+        // them are written (the yield lets the connection tasks run) before
+        // the next chunk: a round trip's worth of answers arrives at once, and
+        // replacing all of them before writing any delayed every request by
+        // the whole batch (at 1,000 streams, 60+ ms round trips for 50).
+        while self.collect_finished(CHUNK) == CHUNK {
+            self.release_delayed(now);
+            if !self.queue.is_empty() {
+                self.ensure_connections().await?;
+                self.start_requests()?;
+            }
+            tokio::task::yield_now().await;
+        }
         self.release_delayed(now);
         self.check_idle().await;
         if !self.queue.is_empty() {
-            self.ensure_connection().await?;
+            self.ensure_connections().await?;
             self.start_requests()?;
         }
-        for _ in 0..3 {
-            tokio::task::yield_now().await;
-        }
-        // Streams answered meanwhile free slots, and a GOAWAY or a closed
-        // connection may have sent streams back to the queue: deal with both
-        // before anyone waits.
-        self.collect_finished();
-        self.release_delayed(now);
-        if !self.queue.is_empty() {
-            self.check_idle().await;
-            self.ensure_connection().await?;
-            self.start_requests()?;
+        if yields {
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+            }
+            // Streams answered meanwhile free slots, and a GOAWAY or a closed
+            // connection may have sent streams back to the queue: deal with
+            // both before anyone waits.
+            self.collect_finished(usize::MAX);
+            self.release_delayed(now);
+            if !self.queue.is_empty() {
+                self.check_idle().await;
+                self.ensure_connections().await?;
+                self.start_requests()?;
+            }
         }
         self.check_stalled()
     }
 
-    /// Runs until at most `target` notifications are unsettled (`Ok(true)`), or
-    /// `deadline` passes (`Ok(false)`: the rest stays queued, and a timed `flush`
-    /// is not an error for its own deadline).
-    async fn settle(&mut self, target: usize, deadline: Option<Instant>) -> Result<bool> {
+    /// Runs until `until` holds (`Ok(true)`), or `deadline` passes (`Ok(false)`:
+    /// the rest stays queued, and a timed `flush` is not an error for its own
+    /// deadline).
+    async fn settle(&mut self, until: Until, deadline: Option<Instant>) -> Result<bool> {
         loop {
-            self.pump().await?;
-            if self.items.len() <= target {
+            self.pump(false).await?;
+            let reached = match until {
+                Until::Unsettled(n) => self.items.len() <= n,
+                Until::Queued(n) => self.queue.len() <= n || self.streams.is_empty(),
+            };
+            if reached {
                 return Ok(true);
             }
             let now = Instant::now();
@@ -619,7 +608,7 @@ impl Http2Sender {
             if let Some(d) = deadline {
                 wake = wake.min(d);
             }
-            if let Some(t) = self.next_connect_at {
+            if let Some(t) = self.slots.iter().filter_map(|s| s.next_connect_at).min() {
                 wake = wake.min(t);
             }
             if let Some(t) = self.delayed.iter().map(|(t, _)| *t).min() {
@@ -670,147 +659,261 @@ impl Http2Sender {
         Err(Error::Undelivered(format!(
             "gave up on {} after {} s without progress: {}; {count} notification(s) not \
              answered are listed in failures() with status {STATUS_NOT_DELIVERED}",
-            self.endpoint.describe(),
+            self.target.endpoint.describe(),
             self.options.timeout.as_secs_f64(),
             self.last_cause
         )))
     }
 
-    /// PINGs a connection that has been idle for `idle_ping`; drops it if the
-    /// PING goes unanswered.
+    /// Forgets connections that ended; PINGs one that has been idle for
+    /// `idle_ping` and drops it if the PING goes unanswered.
     async fn check_idle(&mut self) {
         let timeout = self.options.timeout;
         let idle_ping = self.options.idle_ping;
-        let Some(conn) = self.conn.as_mut() else {
-            return;
-        };
-        if conn.state.closed.load(Ordering::Acquire) {
-            let cause = conn
-                .state
-                .cause
-                .lock()
-                .map(|c| c.clone())
-                .unwrap_or_default();
-            self.last_cause = if cause.is_empty() {
-                "the server closed the connection".into()
-            } else {
-                cause
+        for slot in &mut self.slots {
+            let Some(conn) = slot.conn.as_mut() else {
+                continue;
             };
-            self.conn = None;
-            return;
-        }
-        if conn.in_flight > 0 || conn.draining || conn.last_used.elapsed() < idle_ping {
-            return;
-        }
-        let alive = match conn.ping.as_mut() {
-            Some(p) => matches!(
-                tokio::time::timeout(timeout, p.ping(Ping::opaque())).await,
-                Ok(Ok(_))
-            ),
-            None => true,
-        };
-        if alive {
-            conn.last_used = Instant::now();
-        } else {
-            self.last_cause = "an idle connection did not answer a PING".into();
-            self.conn = None;
-        }
-    }
-
-    /// Makes sure a usable connection exists, within the back-off.
-    async fn ensure_connection(&mut self) -> Result<()> {
-        if self.conn.as_ref().is_some_and(Conn::usable) {
-            return Ok(());
-        }
-        if self.next_connect_at.is_some_and(|t| Instant::now() < t) {
-            return Ok(());
-        }
-        match self.open().await {
-            Ok(conn) => {
-                // A draining connection stays alive in its driver task until its
-                // streams are answered; only our handle goes.
-                self.conn = Some(conn);
-                self.stats.reconnects += 1;
-                self.next_connect_at = None;
-                self.connect_failures = 0;
-                Ok(())
+            if conn.state.closed.load(std::sync::atomic::Ordering::Acquire) {
+                if !conn.draining {
+                    // Ended (a GOAWAY whose streams were all answered, or a
+                    // close) before any stream of ours told.
+                    slot.stats.goaways += 1;
+                }
+                let cause = conn.state.cause();
+                self.last_cause = if cause.is_empty() {
+                    "the server closed the connection".into()
+                } else {
+                    cause
+                };
+                slot.conn = None;
+                continue;
             }
-            Err(e @ Error::Tls(_)) => {
-                // Refused credentials do not get better by retrying.
-                self.last_cause = e.to_string();
-                let count = self.give_up_quietly("the connection was refused");
-                Err(Error::Undelivered(format!(
-                    "{e}; {count} notification(s) not sent are listed in failures() with status {STATUS_NOT_DELIVERED}"
-                )))
+            if conn.in_flight > 0 || conn.draining || conn.last_used.elapsed() < idle_ping {
+                continue;
             }
-            Err(e) => {
-                self.last_cause = e.to_string();
-                self.conn = None;
-                let delay = BACKOFF_FIRST
-                    .saturating_mul(1 << self.connect_failures.min(10))
-                    .min(BACKOFF_MAX);
-                self.connect_failures += 1;
-                self.next_connect_at = Some(Instant::now() + delay);
-                Ok(())
+            let alive = match conn.ping.as_mut() {
+                Some(p) => matches!(
+                    tokio::time::timeout(timeout, p.ping(Ping::opaque())).await,
+                    Ok(Ok(_))
+                ),
+                None => true,
+            };
+            if alive {
+                conn.last_used = Instant::now();
+            } else {
+                self.last_cause = "an idle connection did not answer a PING".into();
+                slot.conn = None;
             }
         }
     }
 
-    /// Opens streams for queued items while the limits allow.
+    /// Makes sure enough usable connections exist for what waits, within each
+    /// slot's back-off: when none is usable, or the queue holds more than the
+    /// usable ones can take now, every slot without one opens.
+    async fn ensure_connections(&mut self) -> Result<()> {
+        let cap = self.options.max_streams;
+        let free: usize = self
+            .slots
+            .iter()
+            .filter_map(|s| s.conn.as_ref())
+            .map(|c| c.free(cap))
+            .sum();
+        if self.slots.iter().any(Slot::usable) && self.queue.len() <= free {
+            return Ok(());
+        }
+        // Every slot without a usable connection and not backing off opens
+        // now, all at once: a pool of 8 opened one after the other spent 8
+        // handshakes before its last connection took a request.
+        let now = Instant::now();
+        let wanted: Vec<(usize, u64)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.usable() && s.next_connect_at.is_none_or(|t| now >= t))
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|i| {
+                self.generation += 1;
+                (i, self.generation)
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let confirmed = self.token_confirmed || matches!(self.auth, Auth::Certificate);
+        let timeout = self.options.timeout;
+        let target = &self.target;
+        let opened = futures_util::future::join_all(
+            wanted
+                .iter()
+                .map(|&(_, generation)| pool::open(target, timeout, generation, confirmed)),
+        )
+        .await;
+        let mut refused = None;
+        for ((index, _), opened) in wanted.into_iter().zip(opened) {
+            let Some(slot) = self.slots.get_mut(index) else {
+                continue;
+            };
+            match opened {
+                Ok(conn) => {
+                    // A draining connection stays alive in its driver task until
+                    // its streams are answered; only our handle goes.
+                    slot.conn = Some(conn);
+                    if slot.opened {
+                        slot.stats.reconnects += 1;
+                        self.stats.reconnects += 1;
+                    }
+                    slot.opened = true;
+                    slot.next_connect_at = None;
+                    slot.connect_failures = 0;
+                }
+                Err(e @ Error::Tls(_)) => refused = Some(e),
+                Err(e) => {
+                    self.last_cause = e.to_string();
+                    slot.conn = None;
+                    let delay = BACKOFF_FIRST
+                        .saturating_mul(1 << slot.connect_failures.min(10))
+                        .min(BACKOFF_MAX);
+                    slot.connect_failures += 1;
+                    slot.next_connect_at = Some(Instant::now() + delay);
+                }
+            }
+        }
+        if let Some(e) = refused {
+            // Refused credentials do not get better by retrying.
+            self.last_cause = e.to_string();
+            let count = self.give_up_quietly("the connection was refused");
+            return Err(Error::Undelivered(format!(
+                "{e}; {count} notification(s) not sent are listed in failures() with status {STATUS_NOT_DELIVERED}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Opens streams for queued items while the limits allow, each batch on the
+    /// connection with the most free streams (so the pool stays balanced).
     fn start_requests(&mut self) -> Result<()> {
-        let Some(conn) = self.conn.as_mut() else {
-            return Ok(());
-        };
-        if !conn.usable() {
-            return Ok(());
+        /// Requests given to one connection before the choice is made again.
+        const BATCH: usize = 32;
+        let cap = self.options.max_streams;
+        let mut jwt: Option<Option<Arc<str>>> = None;
+        // Connections that cannot take more in this step (bit per slot; at
+        // most MAX_CONNECTIONS = 64).
+        let mut held: u64 = 0;
+        while !self.queue.is_empty() {
+            let best = self
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| held & (1 << i) == 0)
+                .filter_map(|(i, s)| s.conn.as_ref().map(|c| (i, c.free(cap))))
+                .max_by_key(|&(i, free)| (free, std::cmp::Reverse(i)));
+            let Some((index, free)) = best.filter(|&(_, free)| free > 0) else {
+                break;
+            };
+            let jwt = match &jwt {
+                Some(j) => j.clone(),
+                None => {
+                    let j = self.provider_token()?;
+                    jwt = Some(j.clone());
+                    j
+                }
+            };
+            let Some(slot) = self.slots.get_mut(index) else {
+                break;
+            };
+            let Some(conn) = slot.conn.as_mut() else {
+                break;
+            };
+            let slot = &mut slot.stats;
+            let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+            for _ in 0..free.min(BATCH) {
+                // A stream h2 still holds back (its count of open streams lags
+                // ours by a frame) must open before the next may start: try
+                // this connection again on the next step.
+                match conn.send.poll_ready(&mut cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Pending => {
+                        held |= 1 << index;
+                        break;
+                    }
+                    Poll::Ready(Err(e)) => {
+                        Self::conn_failed(conn, slot, &e);
+                        self.last_cause = pool::describe_h2(&e);
+                        held |= 1 << index;
+                        break;
+                    }
+                }
+                let Some(key) = self.queue.pop_front() else {
+                    break;
+                };
+                let Some(item) = self.items.get_mut(key) else {
+                    continue;
+                };
+                let request = self.heads.request(&item.request, jwt.as_deref())?;
+                let (response, mut body) = match conn.send.send_request(request, false) {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Never sent: back to the front, not counted.
+                        self.queue.push_front(key);
+                        Self::conn_failed(conn, slot, &e);
+                        self.last_cause = pool::describe_h2(&e);
+                        held |= 1 << index;
+                        break;
+                    }
+                };
+                // An error here (the stream reset meanwhile) is the
+                // response future's to report.
+                let _ = body.send_data(item.request.payload.clone(), true);
+                item.writes += 1;
+                if item.writes > 1 {
+                    self.stats.resent += 1;
+                }
+                self.stats.bytes +=
+                    (item.request.payload.len() + item.request.path.len() + 160) as u64;
+                self.streams.push(pool::Exchange::new(
+                    response,
+                    Route {
+                        key,
+                        slot: index,
+                        generation: conn.generation,
+                        jwt: jwt.clone(),
+                    },
+                ));
+                conn.in_flight += 1;
+                slot.streams += 1;
+                conn.last_used = self.now;
+            }
         }
-        let limit = if conn.confirmed {
-            conn.send
-                .current_max_send_streams()
-                .min(self.options.max_streams.max(1))
-        } else {
-            1
-        };
-        let jwt = match (&self.auth, self.queue.is_empty()) {
-            (_, true) | (Auth::Certificate, _) => None,
-            (
-                Auth::Token {
-                    key,
-                    key_id,
-                    team_id,
-                },
-                false,
-            ) => Some(
+        Ok(())
+    }
+
+    /// A connection refused a new stream with a connection-level error: it
+    /// takes nothing more (its slot reconnects; the others go on).
+    fn conn_failed(conn: &mut pool::Conn, slot_stats: &mut ConnStats, e: &h2::Error) {
+        let connection_level = e.is_go_away() || e.is_io() || e.reason().is_some();
+        if connection_level && !conn.draining {
+            conn.draining = true;
+            slot_stats.goaways += 1;
+        }
+    }
+
+    /// The provider token requests carry now (token auth).
+    fn provider_token(&self) -> Result<Option<Arc<str>>> {
+        match &self.auth {
+            Auth::Certificate => Ok(None),
+            Auth::Token {
+                key,
+                key_id,
+                team_id,
+            } => Ok(Some(
                 TokenCache::global()
                     .get(key, key_id, team_id, unix_now())?
                     .jwt,
-            ),
-        };
-        while conn.in_flight < limit {
-            let Some(key) = self.queue.pop_front() else {
-                break;
-            };
-            let Some(item) = self.items.get_mut(&key) else {
-                continue;
-            };
-            let request = self.heads.request(&item.request, jwt.as_deref())?;
-            item.writes += 1;
-            if item.writes > 1 {
-                self.stats.resent += 1;
-            }
-            self.stats.bytes += (item.request.payload.len() + item.request.path.len() + 160) as u64;
-            self.streams.push(Box::pin(exchange(
-                conn.send.clone(),
-                request,
-                item.request.payload.clone(),
-                key,
-                conn.generation,
-                jwt.clone(),
-            )));
-            conn.in_flight += 1;
-            conn.last_used = self.now;
+            )),
         }
-        Ok(())
     }
 
     fn release_delayed(&mut self, now: Instant) {
@@ -831,174 +934,6 @@ impl Http2Sender {
             self.queue.push_front(key);
         }
     }
-
-    /// Takes the answers that are already in, without waiting.
-    fn collect_finished(&mut self) {
-        while let Some(Some(done)) = self.streams.next().now_or_never() {
-            self.on_done(done);
-        }
-    }
-
-    fn stream_ended(&mut self, generation: u64) {
-        if let Some(conn) = self.conn.as_mut() {
-            if conn.generation == generation {
-                conn.in_flight = conn.in_flight.saturating_sub(1);
-            }
-        }
-    }
-
-    fn on_done(&mut self, done: Done) {
-        self.stream_ended(done.generation);
-        match done.result {
-            Ok((status, body)) => {
-                self.last_progress = self.now;
-                self.last_cause.clear();
-                if status != 403 {
-                    if let Some(conn) = self.conn.as_mut() {
-                        if conn.generation == done.generation {
-                            conn.confirmed = true;
-                        }
-                    }
-                }
-                let response = Response::parse(status, &body);
-                self.on_response(done.key, response, done.jwt.as_deref());
-            }
-            Err(e) => {
-                self.last_cause = describe_h2(&e);
-                let refused = e.reason() == Some(Reason::REFUSED_STREAM) && e.is_remote();
-                if e.is_go_away() || e.is_io() || !e.is_reset() {
-                    // GOAWAY, a broken connection, or a connection-level error:
-                    // nothing new starts on this connection.
-                    if let Some(conn) = self.conn.as_mut() {
-                        if conn.generation == done.generation {
-                            conn.draining = true;
-                        }
-                    }
-                }
-                // Beyond GOAWAY's last-stream-id, or refused: never processed.
-                let unprocessed = refused || (e.is_go_away() && e.is_remote());
-                self.resend(done.key, !unprocessed);
-            }
-        }
-    }
-
-    fn on_response(&mut self, key: u64, response: Response, jwt: Option<&str>) {
-        let Some(item) = self.items.get_mut(&key) else {
-            return;
-        };
-        match response.disposition() {
-            Disposition::Delivered => {
-                self.items.remove(&key);
-            }
-            Disposition::Permanent => self.fail(key, response),
-            Disposition::Retry => {
-                item.retries += 1;
-                if item.retries > self.options.max_retries {
-                    self.fail(key, response);
-                } else {
-                    let delay = RETRY_FIRST
-                        .saturating_mul(1 << (item.retries - 1).min(10))
-                        .min(RETRY_MAX)
-                        .min(self.options.timeout / 2);
-                    self.delayed.push((Instant::now() + delay, key));
-                }
-            }
-            Disposition::RefreshTokenAndRetry => {
-                let refreshable = matches!(self.auth, Auth::Token { .. }) && !item.token_refreshed;
-                if !refreshable {
-                    self.fail(key, response);
-                    return;
-                }
-                item.token_refreshed = true;
-                if let (
-                    Auth::Token {
-                        key: signing,
-                        key_id,
-                        team_id,
-                    },
-                    Some(rejected),
-                ) = (&self.auth, jwt)
-                {
-                    if let Err(e) = TokenCache::global().force_refresh(
-                        signing,
-                        key_id,
-                        team_id,
-                        rejected,
-                        unix_now(),
-                    ) {
-                        self.last_cause = e.to_string();
-                    }
-                }
-                self.queue.push_front(key);
-            }
-        }
-    }
-
-    /// Puts an item whose stream ended without a response back in the queue;
-    /// `counts`: the failure counts toward [`MAX_TRANSPORT_ERRORS`].
-    fn resend(&mut self, key: u64, counts: bool) {
-        let Some(item) = self.items.get_mut(&key) else {
-            return;
-        };
-        item.transport_errors += u32::from(counts);
-        if item.transport_errors >= MAX_TRANSPORT_ERRORS {
-            let reason = format!("Not delivered: {}", self.last_cause);
-            self.fail(
-                key,
-                Response {
-                    status: STATUS_NOT_DELIVERED as u16,
-                    reason,
-                    timestamp: None,
-                },
-            );
-        } else {
-            self.queue.push_front(key);
-        }
-    }
-
-    fn fail(&mut self, key: u64, response: Response) {
-        let Some(item) = self.items.remove(&key) else {
-            return;
-        };
-        self.stats.failed += 1;
-        self.failures.push(Failure {
-            identifier: item.identifier,
-            token: item.request.token,
-            status: u32::from(response.status),
-            reason: response.reason,
-            apns_id: Some(item.request.apns_id),
-            timestamp: response.timestamp,
-        });
-    }
-
-    /// Reports every unsettled notification as not delivered; returns how many.
-    fn give_up_quietly(&mut self, why: &str) -> usize {
-        let mut keys: Vec<u64> = self.items.keys().copied().collect();
-        keys.sort_unstable();
-        let count = keys.len();
-        let reason = if self.last_cause.is_empty() {
-            format!("Not delivered: {why}")
-        } else {
-            format!("Not delivered: {why} ({})", self.last_cause)
-        };
-        for key in keys {
-            self.fail(
-                key,
-                Response {
-                    status: STATUS_NOT_DELIVERED as u16,
-                    reason: reason.clone(),
-                    timestamp: None,
-                },
-            );
-        }
-        self.queue.clear();
-        self.delayed.clear();
-        self.streams.clear();
-        self.conn = None;
-        self.next_connect_at = None;
-        self.connect_failures = 0;
-        count
-    }
 }
 
 impl Drop for Http2Sender {
@@ -1007,193 +942,14 @@ impl Drop for Http2Sender {
     }
 }
 
-/// `apns-id`s: v4 UUIDs from the system's random source (as `Uuid::new_v4`),
-/// read [`ApnsIds::BATCH`] bytes at a time instead of one `getrandom` call each.
-#[derive(Default)]
-struct ApnsIds {
-    random: Vec<u8>,
-    used: usize,
-}
-
-impl ApnsIds {
-    /// 64 ids.
-    const BATCH: usize = 1024;
-
-    fn next(&mut self) -> String {
-        if self.used + 16 > self.random.len() {
-            self.random.resize(Self::BATCH, 0);
-            self.used = 0;
-            let rng = ring::rand::SystemRandom::new();
-            if ring::rand::SecureRandom::fill(&rng, &mut self.random).is_err() {
-                self.random.clear();
-                return uuid::Uuid::new_v4().to_string();
-            }
-        }
-        let mut bytes = [0u8; 16];
-        if let Some(chunk) = self.random.get(self.used..self.used + 16) {
-            bytes.copy_from_slice(chunk);
-        }
-        self.used += 16;
-        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        uuid::Builder::from_random_bytes(bytes)
-            .into_uuid()
-            .hyphenated()
-            .encode_lower(&mut text)
-            .to_string()
-    }
-}
-
-/// What every request head shares, built once: the authority, the header names,
-/// and the last `authorization` and `apns-topic` values (the same on almost
-/// every request), so that a request clones them instead of parsing and copying
-/// them again. The headers are those of [`Request::headers`], in its order.
-struct Heads {
-    authority: http::uri::Authority,
-    authorization: HeaderName,
-    topic: HeaderName,
-    push_type: HeaderName,
-    priority: HeaderName,
-    expiration: HeaderName,
-    collapse_id: HeaderName,
-    apns_id: HeaderName,
-    /// The provider token and its `authorization` value.
-    bearer: Option<(Box<str>, HeaderValue)>,
-    /// The last topic and its value.
-    last_topic: Option<(Box<str>, HeaderValue)>,
-}
-
-fn bad_request(e: &dyn fmt::Display) -> Error {
-    Error::InvalidOption(format!("cannot build the request: {e}"))
-}
-
-impl Heads {
-    fn new(authority: &str) -> Result<Heads> {
-        Ok(Heads {
-            authority: authority
-                .parse()
-                .map_err(|e: http::uri::InvalidUri| bad_request(&e))?,
-            authorization: http::header::AUTHORIZATION,
-            topic: HeaderName::from_static("apns-topic"),
-            push_type: HeaderName::from_static("apns-push-type"),
-            priority: HeaderName::from_static("apns-priority"),
-            expiration: HeaderName::from_static("apns-expiration"),
-            collapse_id: HeaderName::from_static("apns-collapse-id"),
-            apns_id: HeaderName::from_static("apns-id"),
-            bearer: None,
-            last_topic: None,
-        })
-    }
-
-    /// The request head for one attempt.
-    fn request(&mut self, r: &Request, jwt: Option<&str>) -> Result<http::Request<()>> {
-        let mut parts = http::uri::Parts::default();
-        parts.scheme = Some(http::uri::Scheme::HTTPS);
-        parts.authority = Some(self.authority.clone());
-        parts.path_and_query =
-            Some(http::uri::PathAndQuery::try_from(r.path.as_str()).map_err(|e| bad_request(&e))?);
-        let uri = http::Uri::from_parts(parts).map_err(|e| bad_request(&e))?;
-        let mut request = http::Request::new(());
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = uri;
-        let headers = request.headers_mut();
-        headers.reserve(7);
-        if let Some(jwt) = jwt {
-            let value = match &self.bearer {
-                Some((last, value)) if **last == *jwt => value.clone(),
-                _ => {
-                    let value =
-                        HeaderValue::from_maybe_shared(Bytes::from(format!("bearer {jwt}")))
-                            .map_err(|e| bad_request(&e))?;
-                    self.bearer = Some((jwt.into(), value.clone()));
-                    value
-                }
-            };
-            headers.insert(self.authorization.clone(), value);
-        }
-        if let Some(topic) = &r.topic {
-            let value = match &self.last_topic {
-                Some((last, value)) if **last == **topic => value.clone(),
-                _ => {
-                    let value = HeaderValue::from_maybe_shared(Bytes::from(topic.clone()))
-                        .map_err(|e| bad_request(&e))?;
-                    self.last_topic = Some((topic.as_str().into(), value.clone()));
-                    value
-                }
-            };
-            headers.insert(self.topic.clone(), value);
-        }
-        headers.insert(
-            self.push_type.clone(),
-            HeaderValue::from_static(r.push_type.as_str()),
-        );
-        if r.priority != DEFAULT_PRIORITY {
-            let priority = match r.priority {
-                5 => HeaderValue::from_static("5"),
-                p => HeaderValue::from(u16::from(p)),
-            };
-            headers.insert(self.priority.clone(), priority);
-        }
-        if let Some(exp) = r.expiration {
-            headers.insert(self.expiration.clone(), HeaderValue::from(exp));
-        }
-        if let Some(c) = &r.collapse_id {
-            let value = HeaderValue::from_str(c).map_err(|e| bad_request(&e))?;
-            headers.insert(self.collapse_id.clone(), value);
-        }
-        let mut id = HeaderValue::from_str(&r.apns_id).map_err(|e| bad_request(&e))?;
-        // Never indexed: a new value on every request would only churn HPACK's
-        // table and push out the values that repeat (topic, push type).
-        id.set_sensitive(true);
-        headers.insert(self.apns_id.clone(), id);
-        Ok(request)
-    }
-}
-
-/// One stream's future (see [`exchange`]).
-type Exchange = std::pin::Pin<Box<dyn std::future::Future<Output = Done> + Send>>;
-
-/// One stream: request, body, response, response body.
-async fn exchange(
-    send: SendRequest<Bytes>,
-    request: http::Request<()>,
-    body: Bytes,
-    key: u64,
-    generation: u64,
-    jwt: Option<Arc<str>>,
-) -> Done {
-    let result = async move {
-        let mut send = send.ready().await?;
-        let (response, mut stream) = send.send_request(request, false)?;
-        stream.send_data(body, true)?;
-        let response = response.await?;
-        let status = response.status().as_u16();
-        let mut body = response.into_body();
-        let mut data = Vec::new();
-        while let Some(chunk) = body.data().await {
-            let chunk = chunk?;
-            let _ = body.flow_control().release_capacity(chunk.len());
-            if data.len() < MAX_BODY {
-                data.extend_from_slice(&chunk);
-            }
-        }
-        Ok((status, data))
-    }
-    .await;
-    Done {
-        key,
-        generation,
-        jwt,
-        result,
-    }
-}
-
-fn describe_h2(e: &h2::Error) -> String {
-    if e.is_go_away() {
-        format!("the server sent GOAWAY ({e})")
-    } else if e.is_io() {
-        format!("the connection failed: {e}")
+/// Checks the `connections` option.
+fn check_connections(n: usize) -> Result<()> {
+    if (1..=MAX_CONNECTIONS).contains(&n) {
+        Ok(())
     } else {
-        format!("HTTP/2 error: {e}")
+        Err(Error::Config(format!(
+            "option 'connections' must be an int from 1 to {MAX_CONNECTIONS}, not {n}"
+        )))
     }
 }
 
@@ -1206,102 +962,6 @@ fn unix_now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn requests_carry_the_headers_and_the_authority() {
-        let r = wire::build(
-            b"00ff",
-            b"{}",
-            &SendOptions {
-                push_type: Some("voip"),
-                ..Default::default()
-            },
-            Some("com.example.app"),
-            true,
-            || "00000000-0000-4000-8000-000000000001".into(),
-        )
-        .unwrap();
-        let req = Heads::new("api.push.apple.com")
-            .unwrap()
-            .request(&r, Some("a.b.c"))
-            .unwrap();
-        assert_eq!(req.method(), Method::POST);
-        assert_eq!(
-            req.uri().to_string(),
-            "https://api.push.apple.com/3/device/00ff"
-        );
-        let h = req.headers();
-        assert_eq!(h["authorization"], "bearer a.b.c");
-        assert_eq!(h["apns-topic"], "com.example.app.voip");
-        assert_eq!(h["apns-push-type"], "voip");
-        assert_eq!(h["apns-id"], "00000000-0000-4000-8000-000000000001");
-    }
-
-    #[test]
-    fn request_heads_are_the_requests_headers() {
-        let mut heads = Heads::new("127.0.0.1:2197").unwrap();
-        let options = [
-            SendOptions::default(),
-            SendOptions {
-                push_type: Some("background"),
-                expiration: Some(1_700_000_000),
-                collapse_id: Some("group-1"),
-                apns_id: Some("123E4567-E89B-12D3-A456-4266554400A0"),
-                ..Default::default()
-            },
-            SendOptions {
-                topic: Some("com.other.app"),
-                push_type: Some("voip"),
-                priority: Some(5),
-                ..Default::default()
-            },
-            SendOptions::default(),
-        ];
-        let mut ids = ApnsIds::default();
-        for (i, opts) in options.iter().enumerate() {
-            for jwt in [Some("a.b.c"), Some("d.e.f"), None] {
-                let r = wire::build(
-                    b"<A1B2 c3d4>",
-                    br#"{"aps":{}}"#,
-                    opts,
-                    Some("com.example.app"),
-                    false,
-                    || ids.next(),
-                )
-                .unwrap();
-                let req = heads.request(&r, jwt).unwrap();
-                assert_eq!(req.method(), Method::POST);
-                assert_eq!(
-                    req.uri().to_string(),
-                    "https://127.0.0.1:2197/3/device/a1b2c3d4"
-                );
-                let got: Vec<(String, String)> = req
-                    .headers()
-                    .iter()
-                    .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
-                    .collect();
-                let want: Vec<(String, String)> = r
-                    .headers(jwt)
-                    .into_iter()
-                    .map(|(n, v)| (n.to_string(), v))
-                    .collect();
-                assert_eq!(got, want, "options #{i}, {jwt:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn apns_ids_are_distinct_v4_uuids() {
-        let mut ids = ApnsIds::default();
-        let all: std::collections::HashSet<String> = (0..1000).map(|_| ids.next()).collect();
-        assert_eq!(all.len(), 1000);
-        for id in &all {
-            assert_eq!(wire::parse_apns_id(id).unwrap(), *id);
-            let parsed = uuid::Uuid::parse_str(id).unwrap();
-            assert_eq!(parsed.get_version_num(), 4, "{id}");
-            assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122, "{id}");
-        }
-    }
 
     #[test]
     fn debug_hides_the_key() {

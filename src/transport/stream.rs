@@ -21,10 +21,6 @@ use super::failure::{classify, TlsFailure};
 use super::socket::poll_socket;
 use super::{Interest, Link};
 
-/// `php/connection.rs` (being rewritten in parallel) still imports the connector
-/// from here; drop this once it imports `crate::transport::connect::TlsConnector`.
-pub use super::connect::TlsConnector;
-
 /// A TLS connection to a gateway over a non-blocking TCP socket.
 pub struct TlsStream {
     pub(super) conn: ClientConnection,
