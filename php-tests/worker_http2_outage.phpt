@@ -51,7 +51,7 @@ apns_check('exit code 0', $code === 0, "exit $code: $output");
 apns_check('the worker reported the outage and reconnected', str_contains($output, 'reconnected'), $output);
 $retried = preg_match('/queue empty: .* (\d+) retried;/', $output, $m) ? (int) $m[1] : -1;
 apns_check('undelivered notifications went back to the queue and were retried', $retried > 0, $output);
-apns_check('what the API did not answer was reported as not delivered (status 0)', str_contains($output, 'status 0'), $output);
+apns_check('what the API did not answer was reported as not delivered (status 255)', str_contains($output, 'status 255'), $output);
 $keyBody = trim(explode("\n", trim($key))[1] ?? 'missing');
 apns_check("the key's text is not in the output", strlen($keyBody) > 20 && !str_contains($output, $keyBody));
 
@@ -82,7 +82,7 @@ printf("pairs=%d duplicates=%d retried=%d\n", count($log), $duplicates, $retried
 exit code 0: ok
 the worker reported the outage and reconnected: ok
 undelivered notifications went back to the queue and were retried: ok
-what the API did not answer was reported as not delivered (status 0): ok
+what the API did not answer was reported as not delivered (status 255): ok
 the key's text is not in the output: ok
 every notification ended sent: ok
 nothing lost: every (notification, token) pair in an API log: ok

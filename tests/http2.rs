@@ -501,7 +501,7 @@ fn sandbox_down_gives_a_bounded_clear_error() {
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
     let failures = sender.take_failures();
     assert_eq!(failures.len(), 1);
-    assert_eq!((failures[0].identifier, failures[0].status), (7, 0));
+    assert_eq!((failures[0].identifier, failures[0].status), (7, 255));
 }
 
 #[test]

@@ -26,7 +26,7 @@
  * Outcomes: accepted; rejected for good (recorded; dead tokens deactivated:
  * binary 8, 400 BadDeviceToken, 410 Unregistered unless registered again since
  * Apple's timestamp); retried with back-off, an attempt counted (429, 5xx, binary
- * 1, and undelivered: no HTTP status, 0 today over https:// and 255 over ssl://);
+ * 1, and undelivered: status 255 on both protocols);
  * credentials refused (403): nothing counted, the worker stops with a FatalError.
  */
 
@@ -44,11 +44,10 @@ require_once __DIR__ . '/FatalError.php';
 final class Worker
 {
     /**
-     * Statuses worth another attempt besides 5xx: not delivered (no HTTP status:
-     * 0 over https:// today, 255 over ssl://; one status for both is coming and
-     * both mean the same), binary processing error, HTTP/2 429 TooManyRequests.
+     * Statuses worth another attempt besides 5xx: not delivered (255 on both
+     * protocols), binary processing error, HTTP/2 429 TooManyRequests.
      */
-    private const RETRYABLE = [0, 1, 255, 429];
+    private const RETRYABLE = [1, 255, 429];
     /** Reasons that mean the token is dead: deactivate it (410 goes through its timestamp check). */
     private const DEAD_REASONS = ['Invalid token', 'BadDeviceToken'];
 

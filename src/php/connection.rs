@@ -40,8 +40,8 @@ use crate::protocol::token::{self, BINARY_TOKEN_LEN};
 use crate::sender::binary::Outgoing;
 use crate::sender::http2::Http2Notification;
 use crate::sender::{feedback, Failure};
-use crate::transport::endpoint::{Endpoint, Protocol};
 use crate::transport::connect::TlsConnector;
+use crate::transport::endpoint::{Endpoint, Protocol};
 use crate::transport::tls::TlsOptions;
 use crate::{Error, VERSION};
 

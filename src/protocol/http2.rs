@@ -501,9 +501,9 @@ mod tests {
     }
 
     #[test]
-    fn token_text_takes_no_0x_prefix() {
-        assert_eq!(token_text(b"A1b2").unwrap(), "a1b2");
-        let err = token_text(b"0xa1b2").unwrap_err().to_string();
+    fn device_path_takes_no_0x_prefix() {
+        assert_eq!(device_path(b"A1b2").unwrap(), "/3/device/a1b2");
+        let err = device_path(b"0xa1b2").unwrap_err().to_string();
         assert!(err.contains("'x' at character 2"), "{err}");
     }
 

@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 use super::window::{Outcome, Window};
 use super::{Failure, Stats};
 use crate::error::{Error, Result};
-use crate::protocol::binary::{self, status, Command, ErrorResponse, Frame, Parsed};
+use crate::protocol::binary::{self, Command, ErrorResponse, Frame, Parsed};
 use crate::protocol::token;
 use crate::transport::{Connector, Interest, Link};
 
@@ -64,8 +64,7 @@ const MAX_RESPONSES: usize = 1000;
 const BACKOFF_FIRST: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 
-/// Status reported for notifications the engine gave up on (Apple's "None (unknown)").
-pub const STATUS_NOT_DELIVERED: u32 = status::UNKNOWN as u32;
+pub use super::STATUS_NOT_DELIVERED;
 
 /// Tunables of the engine.
 #[derive(Debug, Clone)]

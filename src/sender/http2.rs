@@ -75,8 +75,7 @@ use crate::protocol::jwt::{SigningKey, TokenCache};
 use crate::transport::endpoint::Endpoint;
 use crate::transport::tls::{client_config, TlsOptions};
 
-/// Status reported for notifications that got no HTTP response at all.
-pub const STATUS_NOT_DELIVERED: u32 = 0;
+pub use super::STATUS_NOT_DELIVERED;
 
 /// Most connections one engine may hold (the `connections` option).
 pub const MAX_CONNECTIONS: usize = 64;

@@ -15,6 +15,11 @@ pub mod feedback;
 pub mod http2;
 pub mod window;
 
+/// The status of a notification that could not be delivered at all (the gateway
+/// never answered for it within `timeout`), on both protocols: Apple's binary
+/// status "None (unknown)". The failure's `reason` says why.
+pub const STATUS_NOT_DELIVERED: u32 = 255;
+
 /// A notification the gateway refused, as PHP's `failures()` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {

@@ -169,11 +169,6 @@ impl Window {
         self.since_probe
     }
 
-    /// Whether any probe is in the window.
-    pub fn has_probe(&self) -> bool {
-        !self.probes.is_empty()
-    }
-
     /// The bytes the connection may take next: up to the end, or up to and
     /// including the first probe not yet written (nothing goes past an unresolved
     /// probe: the gateway will discard it anyway when it rejects the probe).
@@ -208,15 +203,6 @@ impl Window {
             }
         }
         self.end()
-    }
-
-    /// Whether a probe has been written and its answer is still awaited.
-    pub fn probe_outstanding(&self) -> bool {
-        self.probes
-            .front()
-            .and_then(|&p| self.index_of_seq(p))
-            .and_then(|i| self.entries.get(i))
-            .is_some_and(|e| e.end <= self.written)
     }
 
     /// Records that the connection took `n` more bytes.
@@ -487,8 +473,8 @@ mod tests {
         w.push(&frame(&[2; 32]), 2);
         assert_eq!(ids(w.unwritten()), vec![(1, 1), (2, 0)]);
         w.advance(w.unwritten().len());
-        assert!(w.probe_outstanding());
-        assert!(w.unwritten().is_empty());
+        // The probe is written and unanswered: frame 2 waits behind it.
+        assert!(w.unwritten().is_empty() && w.held_back());
         assert_eq!(w.apply(8, 2), Outcome::ProbeConfirmed);
         w.rewind();
         assert_eq!(ids(w.unwritten()), vec![(3, 2)]);

@@ -83,17 +83,16 @@ class ApnsChannel
     /**
      * Dispatches NotificationFailed for each refused token; returns the failures
      * that are not refusals but notifications the engine could not deliver at all
-     * (status 0 over HTTP/2, 255 on the binary protocol).
+     * (ApnsConnection::STATUS_UNKNOWN, 255, on both protocols).
      *
      * @param list<array<string, mixed>> $failures
      * @return list<array<string, mixed>>
      */
     private function report(mixed $notifiable, Notification $notification, array $tokens, int $base, array $failures): array
     {
-        $notDelivered = $this->connection->stats()['protocol'] === 'http2' ? 0 : ApnsConnection::STATUS_UNKNOWN;
         $undelivered = [];
         foreach ($failures as $failure) {
-            if ($failure['status'] === $notDelivered) {
+            if ($failure['status'] === ApnsConnection::STATUS_UNKNOWN) {
                 $undelivered[] = $failure;
                 continue;
             }

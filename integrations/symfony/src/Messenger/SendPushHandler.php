@@ -27,8 +27,8 @@ use Symfony\Component\Messenger\Handler\BatchHandlerTrait;
  * Per message:
  * - every token settled (accepted or refused): ack; each refused token is
  *   dispatched as a TokenRejected event and logged;
- * - some tokens undelivered (APNs unreachable for `timeout`: the engine's status 0
- *   over HTTP/2, 255 on the binary protocol; or not tried after the outage began): nack with UndeliveredException,
+ * - some tokens undelivered (APNs unreachable for `timeout`: status 255 on both
+ *   protocols; or not tried after the outage began): nack with UndeliveredException,
  *   after the message has been narrowed to those tokens, so that Messenger's retry
  *   (delay, max_retries, then the failure transport) resends only them;
  * - a payload or option the extension refuses (too big, not JSON...): nack with
@@ -136,9 +136,9 @@ final class SendPushHandler implements BatchHandlerInterface
         }
 
         $undelivered = [];    // job index => token indexes
-        // What the engine reports for a notification it could not deliver at all:
-        // status 0 over HTTP/2 (no HTTP status), 255 (None/unknown) on the binary protocol.
-        $notDelivered = $connection->stats()['protocol'] === 'http2' ? 0 : ApnsConnection::STATUS_UNKNOWN;
+        // What the engine reports for a notification it could not deliver at all,
+        // on both protocols: 255 (None/unknown), with the reason saying why.
+        $notDelivered = ApnsConnection::STATUS_UNKNOWN;
         foreach ($failures as $failure) {
             if (!isset($where[$failure['identifier']])) {
                 // Not this batch's: an earlier owner of a persistent connection, already reported to it.

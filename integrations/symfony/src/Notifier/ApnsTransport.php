@@ -85,9 +85,8 @@ final class ApnsTransport implements TransportInterface
         $connection->send($token, $payload, $options->sendOptions() + ['apns_id' => $apnsId]);
         foreach ($connection->flush() as $failure) {
             // One notification in flight on this connection, so a failure is this one's:
-            // refused, or (status 0 over HTTP/2, 255 on the binary protocol) not delivered at all.
-            $notDelivered = $connection->stats()['protocol'] === 'http2' ? 0 : ApnsConnection::STATUS_UNKNOWN;
-            if ($failure['status'] === $notDelivered) {
+            // refused, or (status 255 on both protocols) not delivered at all.
+            if ($failure['status'] === ApnsConnection::STATUS_UNKNOWN) {
                 throw new \ApnsException($failure['reason'], \ApnsException::UNDELIVERED);
             }
             throw new RejectedException($token, $failure['status'], $failure['reason']);
