@@ -33,6 +33,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use apns::protocol::http2::{parse_apns_id, PushType, MAX_COLLAPSE_ID};
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 use h2::server::SendResponse;
 use h2::RecvStream;
 use http::{HeaderMap, Method, StatusCode};
@@ -266,16 +267,23 @@ async fn connection(
                 }
             }
             Some(reply) = handlers.next(), if !handlers.is_empty() => {
-                let Some(reply) = reply else { continue };
-                match delay {
-                    Some(d) => {
-                        let due = tokio::time::Instant::now() + d;
-                        if delayed.is_empty() {
-                            timer.as_mut().reset(due);
+                // Every answer ready now, before the connection is polled
+                // again (a turn of this loop per answer polled it per answer).
+                let mut next = Some(reply);
+                while let Some(reply) = next {
+                    if let Some(reply) = reply {
+                        match delay {
+                            Some(d) => {
+                                let due = tokio::time::Instant::now() + d;
+                                if delayed.is_empty() {
+                                    timer.as_mut().reset(due);
+                                }
+                                delayed.push_back((due, reply));
+                            }
+                            None => reply.send(&shared, &open),
                         }
-                        delayed.push_back((due, reply));
                     }
-                    None => reply.send(&shared, &open),
+                    next = handlers.next().now_or_never().flatten();
                 }
             }
             () = &mut timer, if !delayed.is_empty() => {
