@@ -293,23 +293,11 @@ impl<C: Connector> Sender<C> {
         if self.closed {
             return Ok(self.failures.clone());
         }
-        let why = "the connection was closed before the gateway confirmed them";
-        let result = match self.settle(Some(Instant::now() + self.options.timeout)) {
-            Ok(true) => Ok(()),
-            Ok(false) => {
-                let count = self.give_up_quietly(why);
-                Err(Error::Undelivered(format!(
-                    "close() could not settle {count} notification(s) within {} s on {}; \
-                     they are listed in failures() with status {STATUS_NOT_DELIVERED}",
-                    self.options.timeout.as_secs_f64(),
-                    self.connector.describe()
-                )))
-            }
-            Err(e) => {
-                self.give_up_quietly(why);
-                Err(e)
-            }
-        };
+        let settled = self.settle(Some(Instant::now() + self.options.timeout));
+        let (timeout, gateway) = (self.options.timeout, self.connector.describe());
+        let result = super::closing_result(settled, timeout, &gateway, || {
+            self.give_up_quietly("the connection was closed before the gateway confirmed them")
+        });
         self.link = None;
         self.closed = true;
         result.map(|()| self.failures.clone())

@@ -481,23 +481,11 @@ impl Http2Sender {
         }
         let rt = Arc::clone(&self.rt);
         let deadline = Instant::now() + self.options.timeout;
-        let why = "the connection was closed before they were answered";
-        let result = match rt.block_on(self.settle(Until::Unsettled(0), Some(deadline))) {
-            Ok(true) => Ok(()),
-            Ok(false) => {
-                let count = self.give_up_quietly(why);
-                Err(Error::Undelivered(format!(
-                    "close() could not settle {count} notification(s) within {} s on {}; \
-                     they are listed in failures() with status {STATUS_NOT_DELIVERED}",
-                    self.options.timeout.as_secs_f64(),
-                    self.target.endpoint.describe()
-                )))
-            }
-            Err(e) => {
-                self.give_up_quietly(why);
-                Err(e)
-            }
-        };
+        let settled = rt.block_on(self.settle(Until::Unsettled(0), Some(deadline)));
+        let (timeout, gateway) = (self.options.timeout, self.target.endpoint.describe());
+        let result = super::closing_result(settled, timeout, &gateway, || {
+            self.give_up_quietly("the connection was closed before they were answered")
+        });
         self.drop_connections();
         self.streams.clear();
         self.closed = true;

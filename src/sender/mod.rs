@@ -57,6 +57,33 @@ pub struct Stats {
     pub connected: bool,
 }
 
+/// What `close()` makes of settling what was left, for both engines: `settled`
+/// is what the engine's settle returned (`Ok(false)`: `timeout` passed first).
+/// Whatever stayed unsettled is handed to `give_up`, which lists it in the
+/// failures (status [`STATUS_NOT_DELIVERED`]) and says how many there were.
+fn closing_result(
+    settled: crate::error::Result<bool>,
+    timeout: std::time::Duration,
+    gateway: &str,
+    give_up: impl FnOnce() -> usize,
+) -> crate::error::Result<()> {
+    match settled {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            let count = give_up();
+            Err(crate::error::Error::Undelivered(format!(
+                "close() could not settle {count} notification(s) within {} s on {gateway}; \
+                 they are listed in failures() with status {STATUS_NOT_DELIVERED}",
+                timeout.as_secs_f64()
+            )))
+        }
+        Err(e) => {
+            give_up();
+            Err(e)
+        }
+    }
+}
+
 /// `Err(Error::Closed)` once an engine was closed: every call after `close()`
 /// says so instead of reconnecting.
 fn check_open(closed: bool) -> crate::error::Result<()> {
