@@ -84,11 +84,7 @@ fn a_listed_token_gets_status_8_and_what_follows_is_discarded() {
     bytes.extend(enhanced(3, &token(0xcc)));
     send(&mut client, &bytes);
     assert_eq!(read_to_end(&mut client).unwrap(), [8, 8, 0, 0, 8, 8]);
-    let ids: Vec<_> = sandbox
-        .log_lines()
-        .iter()
-        .map(|l| l["identifier"].clone())
-        .collect();
+    let ids = sandbox.logged_identifiers();
     assert_eq!(ids, [1]);
 }
 
@@ -129,11 +125,7 @@ fn shutdown_every_2_answers_10_with_the_second_identifier() {
     }
     send(&mut client, &bytes);
     assert_eq!(read_to_end(&mut client).unwrap(), error_response(10, 12));
-    let ids: Vec<_> = sandbox
-        .log_lines()
-        .iter()
-        .map(|l| l["identifier"].clone())
-        .collect();
+    let ids = sandbox.logged_identifiers();
     assert_eq!(ids, [11, 12]);
 
     // The count is global: the next connection's 2nd notification is the 4th.
@@ -162,11 +154,7 @@ fn drop_every_closes_without_a_word() {
         Ok(got) => assert_eq!(got, b""),
         Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof, "{e}"),
     }
-    let ids: Vec<_> = sandbox
-        .log_lines()
-        .iter()
-        .map(|l| l["identifier"].clone())
-        .collect();
+    let ids = sandbox.logged_identifiers();
     assert_eq!(ids, [1, 2]);
 }
 
@@ -379,10 +367,6 @@ fn error_delay_answers_late_and_discards_what_follows_meanwhile() {
     send(&mut client, &enhanced(4, &token(0xdd)));
     client.sock.set_read_timeout(None).unwrap();
     assert_eq!(read_to_end(&mut client).unwrap(), error_response(8, 2));
-    let ids: Vec<_> = sandbox
-        .log_lines()
-        .iter()
-        .map(|l| l["identifier"].clone())
-        .collect();
+    let ids = sandbox.logged_identifiers();
     assert_eq!(ids, [1]);
 }

@@ -121,6 +121,14 @@ impl Sandbox {
     }
 
     /// The log's lines, parsed.
+    /// The `identifier` of every accepted notification in the log, in order.
+    pub fn logged_identifiers(&self) -> Vec<serde_json::Value> {
+        self.log_lines()
+            .iter()
+            .map(|l| l["identifier"].clone())
+            .collect()
+    }
+
     pub fn log_lines(&self) -> Vec<serde_json::Value> {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         text.lines()
