@@ -48,9 +48,14 @@
 //!   (status [`STATUS_NOT_DELIVERED`]), never dropped.
 
 mod answers;
+pub mod dial;
 mod heads;
 mod items;
 pub mod pool;
+#[cfg(test)]
+mod script;
+#[cfg(test)]
+mod script_tests;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -64,6 +69,7 @@ use h2::Ping;
 use rustls::pki_types::ServerName;
 use tokio::runtime::Runtime;
 
+use self::dial::{Dial, TlsDial};
 use self::heads::{ApnsIds, Heads};
 use self::items::Ring;
 pub use self::pool::ConnStats;
@@ -290,6 +296,46 @@ impl Http2Sender {
             ))
         })?;
         let tls = client_config(tls_opts, &[b"h2"])?;
+        let dial = TlsDial {
+            endpoint: endpoint.clone(),
+            server_name,
+            tls,
+        };
+        Self::start(endpoint, Box::new(dial), auth, default_topic, options)
+    }
+
+    /// The test seam: an engine whose connections run on the byte streams
+    /// `dial` gives (see [`dial`]), to `endpoint` as requests and messages
+    /// name it. [`Http2Sender::connect`] is this with the real TCP + TLS
+    /// dialer; the engine's scripted tests hand in in-memory pipes. Checks the
+    /// options as `connect` does and opens the first connection now.
+    pub fn with_dialer(
+        endpoint: Endpoint,
+        dial: Box<dyn Dial>,
+        auth: Auth,
+        default_topic: Option<String>,
+        options: Options,
+    ) -> Result<Self> {
+        if let Auth::Token {
+            key_id, team_id, ..
+        } = &auth
+        {
+            crate::protocol::jwt::check_id(key_id, "key_id")?;
+            crate::protocol::jwt::check_id(team_id, "team_id")?;
+        }
+        check_connections(options.connections)?;
+        Self::start(endpoint, dial, auth, default_topic, options)
+    }
+
+    /// Builds the engine on `dial` (the options are checked) and opens its
+    /// first connection.
+    fn start(
+        endpoint: Endpoint,
+        dial: Box<dyn Dial>,
+        auth: Auth,
+        default_topic: Option<String>,
+        options: Options,
+    ) -> Result<Self> {
         let authority = if endpoint.port == 443 {
             endpoint.host.clone()
         } else {
@@ -305,11 +351,7 @@ impl Http2Sender {
         let slots = (0..options.pool_size()).map(|_| Slot::default()).collect();
         let mut sender = Http2Sender {
             rt: Arc::new(rt),
-            target: Target {
-                endpoint,
-                server_name,
-                tls,
-            },
+            target: Target { endpoint, dial },
             auth,
             default_topic,
             options,

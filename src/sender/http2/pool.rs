@@ -19,9 +19,8 @@ use bytes::Bytes;
 use h2::client::{ResponseFuture, SendRequest};
 use h2::RecvStream;
 use h2::{Ping, PingPong};
-use rustls::pki_types::ServerName;
-use rustls::ClientConfig;
 
+use super::dial::Dial;
 use crate::error::{Error, Result};
 use crate::transport::endpoint::Endpoint;
 
@@ -128,18 +127,18 @@ impl Slot {
     }
 }
 
-/// Where and how to connect (the same for every slot).
+/// Where to connect (the same for every slot).
 pub(super) struct Target {
     pub(super) endpoint: Endpoint,
-    pub(super) server_name: ServerName<'static>,
-    pub(super) tls: Arc<ClientConfig>,
+    /// Gives each connection its byte stream (TCP + TLS, or a test's pipe).
+    pub(super) dial: Box<dyn Dial>,
 }
 
-/// Opens a connection: TCP, TLS (ALPN h2), HTTP/2 handshake, and a PING
-/// answered (so a refused client certificate, or a server that is not
-/// HTTP/2, is reported here, and the server's SETTINGS are known). Its driver
-/// runs as a task of the current runtime and records in the returned state
-/// when and why the connection ended.
+/// Opens a connection: a byte stream from the target's [`Dial`] (TCP, TLS
+/// with ALPN h2), the HTTP/2 handshake, and a PING answered (so a refused
+/// client certificate, or a server that is not HTTP/2, is reported here, and
+/// the server's SETTINGS are known). Its driver runs as a task of the current
+/// runtime and records in the returned state when and why the connection ended.
 pub(super) async fn open(
     target: &Target,
     timeout: std::time::Duration,
@@ -151,19 +150,8 @@ pub(super) async fn open(
     let deadline = tokio::time::Instant::now() + timeout;
     let within = |what: String| Error::Timeout(format!("{what} within {secs} s"));
 
-    let addr = (target.endpoint.host.as_str(), target.endpoint.port);
-    let tcp = tokio::time::timeout_at(deadline, tokio::net::TcpStream::connect(addr))
-        .await
-        .map_err(|_| within(format!("could not connect to {peer}")))?
-        .map_err(|e| Error::Connect(format!("cannot connect to {peer}: {e}")))?;
-    let _ = tcp.set_nodelay(true);
-    let connector = tokio_rustls::TlsConnector::from(Arc::clone(&target.tls));
-    let tls = tokio_rustls::TlsConnector::connect(&connector, target.server_name.clone(), tcp);
-    let tls = tokio::time::timeout_at(deadline, tls)
-        .await
-        .map_err(|_| within(format!("TLS handshake with {peer} did not finish")))?
-        .map_err(|e| Error::Tls(format!("TLS handshake with {peer} failed: {e}")))?;
-    if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
+    let dialed = target.dial.dial(&peer, deadline, timeout).await?;
+    if !dialed.h2 {
         return Err(Error::Connect(format!(
             "{peer} does not speak HTTP/2 (it did not accept ALPN h2): for the binary \
              protocol use an ssl:// URL"
@@ -174,7 +162,7 @@ pub(super) async fn open(
         h2::client::Builder::new()
             .initial_window_size(1 << 20)
             .initial_connection_window_size(1 << 22)
-            .handshake::<_, Bytes>(tls),
+            .handshake::<_, Bytes>(dialed.io),
     )
     .await
     .map_err(|_| within(format!("the HTTP/2 handshake with {peer} did not finish")))?

@@ -1,0 +1,336 @@
+//! The HTTP/2 engine against a scripted server on the transport seam
+//! ([`super::script`]): Apple's answers (429/5xx back-off, GOAWAY, refused
+//! streams, the stream limit, provider tokens, dropped connections, silence),
+//! each asserted on what the user sees (the failure list, `stats()`, the
+//! per-connection counters) and on what the server received. In-process and
+//! quick; `tests/http2.rs` is the same engine end to end against the sandbox.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+
+use h2::Reason;
+
+use super::script::{serve, Log, PipeDial, Seen};
+use super::*;
+
+const TOPIC: &str = "com.example.app";
+const PAYLOAD: &[u8] = br#"{"aps":{"alert":"hi"}}"#;
+
+/// Device token number `i` (64 hex digits).
+fn token(i: usize) -> String {
+    format!("{:064x}", 0xa000 + i)
+}
+
+fn engine(dial: PipeDial, auth: Auth, options: Options) -> Http2Sender {
+    let endpoint = Endpoint::parse("https://api.push.test").unwrap();
+    Http2Sender::with_dialer(endpoint, Box::new(dial), auth, Some(TOPIC.into()), options).unwrap()
+}
+
+/// Sends tokens `0..n`.
+fn send_all(sender: &mut Http2Sender, n: usize) {
+    for i in 0..n {
+        let token = token(i);
+        let n = Http2Notification {
+            token: token.as_bytes(),
+            payload: PAYLOAD,
+            identifier: Some(i as u32 + 1),
+            options: SendOptions::default(),
+        };
+        sender.send(&n).unwrap();
+    }
+}
+
+fn seen(log: &Log) -> Vec<Seen> {
+    log.lock().unwrap().clone()
+}
+
+/// How many times each token was received.
+fn counts(seen: &[Seen]) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for s in seen {
+        *counts.entry(s.token().to_string()).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn token_auth() -> Auth {
+    let rng = ring::rand::SystemRandom::new();
+    let der = ring::signature::EcdsaKeyPair::generate_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &rng,
+    )
+    .unwrap();
+    Auth::Token {
+        key: Arc::new(SigningKey::from_pkcs8_der(der.as_ref(), "test key").unwrap()),
+        key_id: "ABC123DEFG".into(),
+        team_id: "DEF123GHIJ".into(),
+    }
+}
+
+#[test]
+fn retries_429_and_5xx_with_back_off_then_reports_after_max_retries() {
+    // Token 0: 429, 503, then 200. Token 1: 500 every time.
+    let (dial, log, script) = serve(|mut server| async move {
+        let mut peer = server.accept().await;
+        let mut tries = HashMap::<String, usize>::new();
+        while let Some(request) = peer.next().await {
+            let token = request.seen.token().to_string();
+            let n = tries.entry(token.clone()).or_insert(0);
+            *n += 1;
+            match (token == self::token(0), *n) {
+                (true, 1) => request.reply(429, Some("TooManyRequests")),
+                (true, 2) => request.reply(503, Some("ServiceUnavailable")),
+                (true, _) => request.ok(),
+                (false, _) => request.reply(500, Some("InternalServerError")),
+            }
+        }
+    });
+    let options = Options {
+        max_retries: 2,
+        ..Options::default()
+    };
+    let mut sender = engine(dial, Auth::Certificate, options);
+    send_all(&mut sender, 2);
+    let failures = sender.flush(None).unwrap();
+
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let failure = &failures[0];
+    assert_eq!(
+        (failure.identifier, failure.token.as_str(), failure.status),
+        (2, token(1).as_str(), 500)
+    );
+    assert_eq!(failure.reason, "InternalServerError");
+    let stats = sender.stats();
+    assert_eq!((stats.sent, stats.failed, stats.pending), (2, 1, 0));
+    // Each retry is a resend: two for each token.
+    assert_eq!(stats.resent, 4);
+    assert_eq!(stats.reconnects, 0);
+    drop(sender);
+    script.join().unwrap();
+    let seen = seen(&log);
+    // The first try and max_retries (2) retries each; nothing more, nothing lost.
+    assert_eq!(counts(&seen), HashMap::from([(token(0), 3), (token(1), 3)]));
+    assert!(seen.iter().all(|s| s.conn == 1 && s.body == PAYLOAD));
+}
+
+#[test]
+fn goaway_resends_the_unanswered_on_a_new_connection() {
+    let (dial, log, script) = serve(|mut server| async move {
+        let mut first = server.accept().await;
+        // The first 4 are answered; then 6 more arrive and the server goes away
+        // without answering them.
+        for request in first.take(4).await {
+            request.ok();
+        }
+        let unanswered = first.take(6).await;
+        first.go_away().await;
+        drop(unanswered);
+        let mut second = server.accept().await;
+        while let Some(request) = second.next().await {
+            request.ok();
+        }
+    });
+    let mut sender = engine(dial, Auth::Certificate, Options::default());
+    send_all(&mut sender, 4);
+    assert!(sender.flush(None).unwrap().is_empty());
+    for i in 4..10 {
+        let token = token(i);
+        sender
+            .send(&Http2Notification {
+                token: token.as_bytes(),
+                payload: PAYLOAD,
+                identifier: None,
+                options: SendOptions::default(),
+            })
+            .unwrap();
+    }
+    let failures = sender.flush(None).unwrap();
+
+    assert!(failures.is_empty(), "{failures:?}");
+    let stats = sender.stats();
+    assert_eq!((stats.sent, stats.failed, stats.pending), (10, 0, 0));
+    assert_eq!((stats.resent, stats.reconnects), (6, 1));
+    let conns = sender.connection_stats();
+    assert_eq!((conns[0].goaways, conns[0].reconnects), (1, 1));
+    assert_eq!((conns[0].streams, conns[0].answered), (16, 10));
+    drop(sender);
+    script.join().unwrap();
+    let seen = seen(&log);
+    let on = |conn: usize| -> Vec<String> {
+        let mut tokens: Vec<String> = seen
+            .iter()
+            .filter(|s| s.conn == conn)
+            .map(|s| s.token().to_string())
+            .collect();
+        tokens.sort();
+        tokens
+    };
+    // The second connection got exactly the six left unanswered: no duplicates
+    // of what the first answered.
+    assert_eq!(on(1), (0..10).map(token).collect::<Vec<_>>());
+    assert_eq!(on(2), (4..10).map(token).collect::<Vec<_>>());
+}
+
+#[test]
+fn refused_streams_are_resent_on_the_same_connection() {
+    let (dial, log, script) = serve(|mut server| async move {
+        let mut peer = server.accept().await;
+        let mut refused = std::collections::HashSet::new();
+        while let Some(request) = peer.next().await {
+            if refused.insert(request.seen.token().to_string()) {
+                request.reset(Reason::REFUSED_STREAM);
+            } else {
+                request.ok();
+            }
+        }
+    });
+    let mut sender = engine(dial, Auth::Certificate, Options::default());
+    send_all(&mut sender, 5);
+    let failures = sender.flush(None).unwrap();
+
+    assert!(failures.is_empty(), "{failures:?}");
+    let stats = sender.stats();
+    assert_eq!((stats.failed, stats.resent, stats.reconnects), (0, 5, 0));
+    // A refused stream is the stream's business: the connection goes on.
+    assert_eq!(sender.connection_stats()[0].goaways, 0);
+    drop(sender);
+    script.join().unwrap();
+    let seen = seen(&log);
+    assert_eq!(counts(&seen), (0..5).map(|i| (token(i), 2)).collect());
+    assert!(seen.iter().all(|s| s.conn == 1));
+}
+
+#[test]
+fn the_server_stream_limit_is_respected() {
+    const LIMIT: usize = 3;
+    const N: usize = 10;
+    let (dial, log, script) = serve(|mut server| async move {
+        server.max_streams = Some(LIMIT as u32);
+        let mut peer = server.accept().await;
+        // Requests are held until LIMIT are open (or all came): the most held
+        // at once is the engine's concurrency.
+        let (mut held, mut received, mut most) = (Vec::new(), 0, 0);
+        while let Some(request) = peer.next().await {
+            held.push(request);
+            received += 1;
+            most = most.max(held.len());
+            if held.len() == LIMIT || received == N {
+                held.drain(..).for_each(|r| r.ok());
+            }
+        }
+        most
+    });
+    let mut sender = engine(dial, Auth::Certificate, Options::default());
+    send_all(&mut sender, N);
+    let failures = sender.flush(None).unwrap();
+
+    assert!(failures.is_empty(), "{failures:?}");
+    // A stream beyond the limit would have been refused by the server, and resent.
+    assert_eq!((sender.stats().resent, sender.stats().failed), (0, 0));
+    drop(sender);
+    assert_eq!(script.join().unwrap(), LIMIT);
+    assert_eq!(counts(&seen(&log)), (0..N).map(|i| (token(i), 1)).collect());
+}
+
+#[test]
+fn token_auth_starts_with_one_stream_and_remints_an_expired_token() {
+    const N: usize = 4;
+    let (dial, log, script) = serve(|mut server| async move {
+        let mut peer = server.accept().await;
+        // Until a response other than 403, one stream at a time.
+        let first = peer.next().await.unwrap();
+        assert!(peer.quiet().await, "a second stream before the token was accepted");
+        first.reply(403, Some("ExpiredProviderToken"));
+        let retried = peer.next().await.unwrap();
+        assert!(peer.quiet().await, "a second stream before the token was accepted");
+        retried.ok();
+        while let Some(request) = peer.next().await {
+            request.ok();
+        }
+    });
+    let mut sender = engine(dial, token_auth(), Options::default());
+    send_all(&mut sender, N);
+    let failures = sender.flush(None).unwrap();
+
+    assert!(failures.is_empty(), "{failures:?}");
+    let stats = sender.stats();
+    assert_eq!((stats.failed, stats.resent), (0, 1));
+    drop(sender);
+    script.join().unwrap();
+    let seen = seen(&log);
+    assert_eq!(seen.len(), N + 1);
+    let bearer = |s: &Seen| s.header("authorization").unwrap().to_string();
+    // The retry is the same notification with a re-minted token, and every
+    // later request carries the new one.
+    assert_eq!(seen[0].token(), seen[1].token());
+    assert!(bearer(&seen[0]).starts_with("bearer ey"), "{}", bearer(&seen[0]));
+    assert_ne!(bearer(&seen[0]), bearer(&seen[1]));
+    assert!(seen[1..].iter().all(|s| bearer(s) == bearer(&seen[1])));
+    assert!(seen.iter().all(|s| s.header("apns-topic") == Some(TOPIC)));
+    assert_eq!(counts(&seen[1..]), (0..N).map(|i| (token(i), 1)).collect());
+}
+
+#[test]
+fn a_dropped_connection_resends_what_was_in_flight() {
+    const N: usize = 5;
+    let (dial, log, script) = serve(|mut server| async move {
+        let mut first = server.accept().await;
+        let in_flight = first.take(N).await;
+        first.drop_connection().await;
+        drop(in_flight);
+        let mut second = server.accept().await;
+        while let Some(request) = second.next().await {
+            request.ok();
+        }
+    });
+    let mut sender = engine(dial, Auth::Certificate, Options::default());
+    send_all(&mut sender, N);
+    let failures = sender.flush(None).unwrap();
+
+    assert!(failures.is_empty(), "{failures:?}");
+    let stats = sender.stats();
+    assert_eq!((stats.failed, stats.resent, stats.reconnects), (0, N as u64, 1));
+    assert_eq!(sender.connection_stats()[0].goaways, 1);
+    drop(sender);
+    script.join().unwrap();
+    let seen = seen(&log);
+    assert_eq!(counts(&seen), (0..N).map(|i| (token(i), 2)).collect());
+    assert_eq!(seen.iter().filter(|s| s.conn == 2).count(), N);
+}
+
+#[test]
+fn silence_ends_in_status_255_after_the_timeout() {
+    const N: usize = 3;
+    let (dial, log, script) = serve(|mut server| async move {
+        let mut peer = server.accept().await;
+        // Taken, never answered; held until the engine gives up and closes.
+        let unanswered = peer.take(N).await;
+        peer.closed().await;
+        drop(unanswered);
+    });
+    let options = Options {
+        timeout: Duration::from_millis(300),
+        ..Options::default()
+    };
+    let mut sender = engine(dial, Auth::Certificate, options);
+    send_all(&mut sender, N);
+    let err = sender.flush(None).unwrap_err();
+
+    assert!(matches!(err, Error::Undelivered(_)), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("gave up on api.push.test:443 after 0.3 s without progress")
+            && message.contains("3 notification(s) not answered are listed in failures() with status 255"),
+        "{message}"
+    );
+    let failures = sender.take_failures();
+    assert_eq!(failures.len(), N);
+    assert!(failures.iter().all(|f| f.status == 255), "{failures:?}");
+    let mut ids: Vec<u32> = failures.iter().map(|f| f.identifier).collect();
+    ids.sort();
+    assert_eq!(ids, [1, 2, 3]);
+    assert_eq!(sender.stats().failed, N as u64);
+    drop(sender);
+    script.join().unwrap();
+    assert_eq!(seen(&log).len(), N);
+}
