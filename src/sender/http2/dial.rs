@@ -71,7 +71,8 @@ impl Dial for TlsDial {
                 .map_err(|e| Error::Connect(format!("cannot connect to {peer}: {e}")))?;
             let _ = tcp.set_nodelay(true);
             let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls));
-            let tls = tokio_rustls::TlsConnector::connect(&connector, self.server_name.clone(), tcp);
+            let tls =
+                tokio_rustls::TlsConnector::connect(&connector, self.server_name.clone(), tcp);
             let tls = tokio::time::timeout_at(deadline, tls)
                 .await
                 .map_err(|_| within(format!("TLS handshake with {peer} did not finish")))?

@@ -136,6 +136,9 @@ impl Server {
 enum Control {
     /// GOAWAY (last-stream-id: the last stream received), then close.
     GoAway,
+    /// GOAWAY, a PING, GOAWAY with the last stream received; close once
+    /// the streams left are answered.
+    GoAwayGracefully,
     /// Close the connection at once, without a word.
     Drop,
     /// Send a PING; say when its answer is in.
@@ -169,6 +172,7 @@ async fn drive(
             }
             order = control.recv() => match order {
                 Some(Control::GoAway) => conn.abrupt_shutdown(Reason::NO_ERROR),
+                Some(Control::GoAwayGracefully) => conn.graceful_shutdown(),
                 Some(Control::Ping(done)) => {
                     pings.send_ping(Ping::opaque()).expect("PING");
                     ponged = Some(done);
@@ -237,6 +241,14 @@ impl Peer {
     pub(super) async fn go_away(&mut self) {
         self.control.send(Control::GoAway).expect("driver");
         self.closed().await;
+    }
+
+    /// Starts a graceful shutdown (GOAWAY): the streams received are still
+    /// answered on this connection, which closes after them.
+    pub(super) fn go_away_gracefully(&mut self) {
+        self.control
+            .send(Control::GoAwayGracefully)
+            .expect("driver");
     }
 
     /// Closes the connection without GOAWAY; returns when it has.

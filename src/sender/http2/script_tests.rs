@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use h2::Reason;
 
+use super::dial::Dial;
 use super::script::{serve, Log, PipeDial, Seen};
 use super::*;
 
@@ -28,7 +29,12 @@ fn engine(dial: PipeDial, auth: Auth, options: Options) -> Http2Sender {
 
 /// Sends tokens `0..n`.
 fn send_all(sender: &mut Http2Sender, n: usize) {
-    for i in 0..n {
+    send_range(sender, 0..n);
+}
+
+/// Sends the tokens of `range`, token `i` with identifier `i + 1`.
+fn send_range(sender: &mut Http2Sender, range: std::ops::Range<usize>) {
+    for i in range {
         let token = token(i);
         let n = Http2Notification {
             token: token.as_bytes(),
@@ -133,17 +139,7 @@ fn goaway_resends_the_unanswered_on_a_new_connection() {
     let mut sender = engine(dial, Auth::Certificate, Options::default());
     send_all(&mut sender, 4);
     assert!(sender.flush(None).unwrap().is_empty());
-    for i in 4..10 {
-        let token = token(i);
-        sender
-            .send(&Http2Notification {
-                token: token.as_bytes(),
-                payload: PAYLOAD,
-                identifier: None,
-                options: SendOptions::default(),
-            })
-            .unwrap();
-    }
+    send_range(&mut sender, 4..10);
     let failures = sender.flush(None).unwrap();
 
     assert!(failures.is_empty(), "{failures:?}");
@@ -156,19 +152,60 @@ fn goaway_resends_the_unanswered_on_a_new_connection() {
     drop(sender);
     script.join().unwrap();
     let seen = seen(&log);
-    let on = |conn: usize| -> Vec<String> {
-        let mut tokens: Vec<String> = seen
-            .iter()
-            .filter(|s| s.conn == conn)
-            .map(|s| s.token().to_string())
-            .collect();
-        tokens.sort();
-        tokens
-    };
     // The second connection got exactly the six left unanswered: no duplicates
     // of what the first answered.
-    assert_eq!(on(1), (0..10).map(token).collect::<Vec<_>>());
-    assert_eq!(on(2), (4..10).map(token).collect::<Vec<_>>());
+    assert_eq!(tokens_on(&seen, 1), (0..10).map(token).collect::<Vec<_>>());
+    assert_eq!(tokens_on(&seen, 2), (4..10).map(token).collect::<Vec<_>>());
+}
+
+/// The tokens each connection received, sorted.
+fn tokens_on(seen: &[Seen], conn: usize) -> Vec<String> {
+    let mut tokens: Vec<String> = seen
+        .iter()
+        .filter(|s| s.conn == conn)
+        .map(|s| s.token().to_string())
+        .collect();
+    tokens.sort();
+    tokens
+}
+
+#[test]
+fn after_a_graceful_goaway_the_old_connection_finishes_and_new_work_goes_to_a_new_one() {
+    let (dial, log, script) = serve(|mut server| async move {
+        let mut first = server.accept().await;
+        let received = first.take(3).await;
+        first.go_away_gracefully();
+        // The engine has seen the GOAWAY once it answers a later PING.
+        assert!(first.quiet().await, "a stream started after GOAWAY");
+        received.into_iter().for_each(|r| r.ok());
+        first.closed().await;
+        let mut second = server.accept().await;
+        while let Some(request) = second.next().await {
+            request.ok();
+        }
+    });
+    let mut sender = engine(dial, Auth::Certificate, Options::default());
+    send_all(&mut sender, 3);
+    assert!(sender.flush(None).unwrap().is_empty());
+    send_range(&mut sender, 3..6);
+    let failures = sender.flush(None).unwrap();
+
+    assert!(failures.is_empty(), "{failures:?}");
+    let stats = sender.stats();
+    assert_eq!(
+        (stats.sent, stats.failed, stats.resent, stats.reconnects),
+        (6, 0, 0, 1)
+    );
+    let conns = sender.connection_stats();
+    assert_eq!(
+        (conns[0].goaways, conns[0].streams, conns[0].answered),
+        (1, 6, 6)
+    );
+    drop(sender);
+    script.join().unwrap();
+    let seen = seen(&log);
+    assert_eq!(tokens_on(&seen, 1), (0..3).map(token).collect::<Vec<_>>());
+    assert_eq!(tokens_on(&seen, 2), (3..6).map(token).collect::<Vec<_>>());
 }
 
 #[test]
@@ -239,10 +276,16 @@ fn token_auth_starts_with_one_stream_and_remints_an_expired_token() {
         let mut peer = server.accept().await;
         // Until a response other than 403, one stream at a time.
         let first = peer.next().await.unwrap();
-        assert!(peer.quiet().await, "a second stream before the token was accepted");
+        assert!(
+            peer.quiet().await,
+            "a second stream before the token was accepted"
+        );
         first.reply(403, Some("ExpiredProviderToken"));
         let retried = peer.next().await.unwrap();
-        assert!(peer.quiet().await, "a second stream before the token was accepted");
+        assert!(
+            peer.quiet().await,
+            "a second stream before the token was accepted"
+        );
         retried.ok();
         while let Some(request) = peer.next().await {
             request.ok();
@@ -263,7 +306,11 @@ fn token_auth_starts_with_one_stream_and_remints_an_expired_token() {
     // The retry is the same notification with a re-minted token, and every
     // later request carries the new one.
     assert_eq!(seen[0].token(), seen[1].token());
-    assert!(bearer(&seen[0]).starts_with("bearer ey"), "{}", bearer(&seen[0]));
+    assert!(
+        bearer(&seen[0]).starts_with("bearer ey"),
+        "{}",
+        bearer(&seen[0])
+    );
     assert_ne!(bearer(&seen[0]), bearer(&seen[1]));
     assert!(seen[1..].iter().all(|s| bearer(s) == bearer(&seen[1])));
     assert!(seen.iter().all(|s| s.header("apns-topic") == Some(TOPIC)));
@@ -289,7 +336,10 @@ fn a_dropped_connection_resends_what_was_in_flight() {
 
     assert!(failures.is_empty(), "{failures:?}");
     let stats = sender.stats();
-    assert_eq!((stats.failed, stats.resent, stats.reconnects), (0, N as u64, 1));
+    assert_eq!(
+        (stats.failed, stats.resent, stats.reconnects),
+        (0, N as u64, 1)
+    );
     assert_eq!(sender.connection_stats()[0].goaways, 1);
     drop(sender);
     script.join().unwrap();
@@ -320,7 +370,9 @@ fn silence_ends_in_status_255_after_the_timeout() {
     let message = err.to_string();
     assert!(
         message.contains("gave up on api.push.test:443 after 0.3 s without progress")
-            && message.contains("3 notification(s) not answered are listed in failures() with status 255"),
+            && message.contains(
+                "3 notification(s) not answered are listed in failures() with status 255"
+            ),
         "{message}"
     );
     let failures = sender.take_failures();
@@ -333,4 +385,82 @@ fn silence_ends_in_status_255_after_the_timeout() {
     drop(sender);
     script.join().unwrap();
     assert_eq!(seen(&log).len(), N);
+}
+
+#[test]
+fn an_expired_token_is_reminted_once_then_reported() {
+    let (dial, log, script) = serve(|mut server| async move {
+        let mut peer = server.accept().await;
+        while let Some(request) = peer.next().await {
+            request.reply(403, Some("ExpiredProviderToken"));
+        }
+    });
+    let mut sender = engine(dial, token_auth(), Options::default());
+    send_all(&mut sender, 1);
+    let failures = sender.flush(None).unwrap();
+
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(
+        (
+            failures[0].status,
+            failures[0].reason.as_str(),
+            failures[0].identifier
+        ),
+        (403, "ExpiredProviderToken", 1)
+    );
+    drop(sender);
+    script.join().unwrap();
+    let seen = seen(&log);
+    assert_eq!(seen.len(), 2);
+    assert_ne!(
+        seen[0].header("authorization"),
+        seen[1].header("authorization")
+    );
+}
+
+/// A dialer whose every dial ends as `result` says.
+struct FixedDial(fn() -> Result<dial::Dialed>);
+
+impl Dial for FixedDial {
+    fn dial(&self, _: &str, _: tokio::time::Instant, _: Duration) -> dial::Dialing<'_> {
+        Box::pin(std::future::ready((self.0)()))
+    }
+}
+
+#[test]
+fn the_dialers_verdict_reaches_the_caller() {
+    let endpoint = Endpoint::parse("https://api.push.test:8443").unwrap();
+    let connect = |dial: FixedDial| {
+        Http2Sender::with_dialer(
+            endpoint.clone(),
+            Box::new(dial),
+            Auth::Certificate,
+            None,
+            Options::default(),
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    // A peer that did not agree to HTTP/2: nothing of the stream is used.
+    let no_h2 = connect(FixedDial(|| {
+        Ok(dial::Dialed {
+            io: Box::new(tokio::io::empty()),
+            h2: false,
+        })
+    }));
+    assert_eq!(
+        no_h2,
+        "api.push.test:8443 does not speak HTTP/2 (it did not accept ALPN h2): for the \
+         binary protocol use an ssl:// URL"
+    );
+    // The dialer's own error, as it said it.
+    let refused = connect(FixedDial(|| {
+        Err(Error::Connect(
+            "cannot connect to api.push.test:8443: refused".into(),
+        ))
+    }));
+    assert!(
+        refused.ends_with("cannot connect to api.push.test:8443: refused"),
+        "{refused}"
+    );
 }
