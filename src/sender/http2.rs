@@ -1,7 +1,8 @@
 //! The HTTP/2 engine: many notifications in flight on one connection, each
 //! answered, retried or reported, so that nothing accepted is lost.
 //!
-//! Owns the pool of connections (h2 over tokio-rustls, ALPN `h2`; the
+//! Owns the pool of connections (h2 over tokio-rustls, ALPN `h2`, or over
+//! whatever byte streams its [`dial::Dial`] gives, the test seam; the
 //! `connections` option, see [`pool`]), the streams in flight, the retry rules
 //! and the failure list. The requests themselves are built by
 //! [`crate::protocol::http2`]; provider tokens come from the process-wide
