@@ -279,14 +279,7 @@ impl Http2Sender {
         default_topic: Option<String>,
         options: Options,
     ) -> Result<Self> {
-        if let Auth::Token {
-            key_id, team_id, ..
-        } = &auth
-        {
-            crate::protocol::jwt::check_id(key_id, "key_id")?;
-            crate::protocol::jwt::check_id(team_id, "team_id")?;
-        }
-        check_connections(options.connections)?;
+        check_settings(&auth, &options)?;
         let name = match tls_opts.peer_name.as_deref().filter(|n| !n.is_empty()) {
             Some(n) => n.to_string(),
             None => endpoint.host.clone(),
@@ -302,7 +295,7 @@ impl Http2Sender {
             server_name,
             tls,
         };
-        Self::start(endpoint, Box::new(dial), auth, default_topic, options)
+        Self::with_dialer(endpoint, Box::new(dial), auth, default_topic, options)
     }
 
     /// The test seam: an engine whose connections run on the byte streams
@@ -317,26 +310,7 @@ impl Http2Sender {
         default_topic: Option<String>,
         options: Options,
     ) -> Result<Self> {
-        if let Auth::Token {
-            key_id, team_id, ..
-        } = &auth
-        {
-            crate::protocol::jwt::check_id(key_id, "key_id")?;
-            crate::protocol::jwt::check_id(team_id, "team_id")?;
-        }
-        check_connections(options.connections)?;
-        Self::start(endpoint, dial, auth, default_topic, options)
-    }
-
-    /// Builds the engine on `dial` (the options are checked) and opens its
-    /// first connection.
-    fn start(
-        endpoint: Endpoint,
-        dial: Box<dyn Dial>,
-        auth: Auth,
-        default_topic: Option<String>,
-        options: Options,
-    ) -> Result<Self> {
+        check_settings(&auth, &options)?;
         let authority = if endpoint.port == 443 {
             endpoint.host.clone()
         } else {
@@ -970,6 +944,19 @@ impl Drop for Http2Sender {
     fn drop(&mut self) {
         let _ = self.close();
     }
+}
+
+/// Checks what [`Http2Sender::connect`] and [`Http2Sender::with_dialer`]
+/// take before anything connects: the provider token's ids, the pool size.
+fn check_settings(auth: &Auth, options: &Options) -> Result<()> {
+    if let Auth::Token {
+        key_id, team_id, ..
+    } = auth
+    {
+        crate::protocol::jwt::check_id(key_id, "key_id")?;
+        crate::protocol::jwt::check_id(team_id, "team_id")?;
+    }
+    check_connections(options.connections)
 }
 
 /// Checks the `connections` option.

@@ -227,6 +227,13 @@ impl Peer {
         taken
     }
 
+    /// Answers 200 to every request until the connection ends.
+    pub(super) async fn ok_until_closed(&mut self) {
+        while let Some(request) = self.next().await {
+            request.ok();
+        }
+    }
+
     /// A PING round trip, then: no request arrived that is not yet taken.
     /// Everything the engine wrote before it answered the PING is in by then,
     /// so `true` proves it started nothing more meanwhile.

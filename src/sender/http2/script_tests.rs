@@ -59,6 +59,17 @@ fn counts(seen: &[Seen]) -> HashMap<String, usize> {
     counts
 }
 
+/// The tokens each connection received, sorted.
+fn tokens_on(seen: &[Seen], conn: usize) -> Vec<String> {
+    let mut tokens: Vec<String> = seen
+        .iter()
+        .filter(|s| s.conn == conn)
+        .map(|s| s.token().to_string())
+        .collect();
+    tokens.sort();
+    tokens
+}
+
 fn token_auth() -> Auth {
     let rng = ring::rand::SystemRandom::new();
     let der = ring::signature::EcdsaKeyPair::generate_pkcs8(
@@ -132,9 +143,7 @@ fn goaway_resends_the_unanswered_on_a_new_connection() {
         first.go_away().await;
         drop(unanswered);
         let mut second = server.accept().await;
-        while let Some(request) = second.next().await {
-            request.ok();
-        }
+        second.ok_until_closed().await;
     });
     let mut sender = engine(dial, Auth::Certificate, Options::default());
     send_all(&mut sender, 4);
@@ -158,17 +167,6 @@ fn goaway_resends_the_unanswered_on_a_new_connection() {
     assert_eq!(tokens_on(&seen, 2), (4..10).map(token).collect::<Vec<_>>());
 }
 
-/// The tokens each connection received, sorted.
-fn tokens_on(seen: &[Seen], conn: usize) -> Vec<String> {
-    let mut tokens: Vec<String> = seen
-        .iter()
-        .filter(|s| s.conn == conn)
-        .map(|s| s.token().to_string())
-        .collect();
-    tokens.sort();
-    tokens
-}
-
 #[test]
 fn after_a_graceful_goaway_the_old_connection_finishes_and_new_work_goes_to_a_new_one() {
     let (dial, log, script) = serve(|mut server| async move {
@@ -180,9 +178,7 @@ fn after_a_graceful_goaway_the_old_connection_finishes_and_new_work_goes_to_a_ne
         received.into_iter().for_each(|r| r.ok());
         first.closed().await;
         let mut second = server.accept().await;
-        while let Some(request) = second.next().await {
-            request.ok();
-        }
+        second.ok_until_closed().await;
     });
     let mut sender = engine(dial, Auth::Certificate, Options::default());
     send_all(&mut sender, 3);
@@ -287,9 +283,7 @@ fn token_auth_starts_with_one_stream_and_remints_an_expired_token() {
             "a second stream before the token was accepted"
         );
         retried.ok();
-        while let Some(request) = peer.next().await {
-            request.ok();
-        }
+        peer.ok_until_closed().await;
     });
     let mut sender = engine(dial, token_auth(), Options::default());
     send_all(&mut sender, N);
@@ -326,9 +320,7 @@ fn a_dropped_connection_resends_what_was_in_flight() {
         first.drop_connection().await;
         drop(in_flight);
         let mut second = server.accept().await;
-        while let Some(request) = second.next().await {
-            request.ok();
-        }
+        second.ok_until_closed().await;
     });
     let mut sender = engine(dial, Auth::Certificate, Options::default());
     send_all(&mut sender, N);
