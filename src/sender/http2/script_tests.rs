@@ -456,3 +456,48 @@ fn the_dialers_verdict_reaches_the_caller() {
         "{refused}"
     );
 }
+
+#[test]
+fn an_outage_ends_in_status_255_with_the_connect_error_after_the_timeout() {
+    const N: usize = 3;
+    let (dial, log, script) = serve(|mut server| async move {
+        let mut peer = server.accept().await;
+        let in_flight = peer.take(N).await;
+        // No connection is accepted any more; then this one drops.
+        drop(server);
+        peer.drop_connection().await;
+        drop(in_flight);
+    });
+    let options = Options {
+        timeout: Duration::from_millis(300),
+        ..Options::default()
+    };
+    let mut sender = engine(dial, Auth::Certificate, options);
+    send_all(&mut sender, N);
+    let err = sender.flush(None).unwrap_err().to_string();
+
+    assert_eq!(
+        err,
+        "gave up on api.push.test:443 after 0.3 s without progress: cannot connect to \
+         api.push.test:443: script over; 3 notification(s) not answered are listed in \
+         failures() with status 255"
+    );
+    let failures = sender.take_failures();
+    assert_eq!(failures.len(), N, "{failures:?}");
+    for failure in &failures {
+        assert_eq!(failure.status, 255);
+        assert_eq!(
+            failure.reason,
+            "Not delivered: the server did not answer (cannot connect to api.push.test:443: \
+             script over)"
+        );
+    }
+    let stats = sender.stats();
+    assert_eq!(
+        (stats.failed, stats.pending, stats.connected),
+        (3, 0, false)
+    );
+    drop(sender);
+    script.join().unwrap();
+    assert_eq!(seen(&log).len(), N);
+}
