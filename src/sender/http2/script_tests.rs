@@ -469,7 +469,8 @@ fn an_outage_ends_in_status_255_with_the_connect_error_after_the_timeout() {
         drop(in_flight);
     });
     let options = Options {
-        timeout: Duration::from_millis(300),
+        // Long enough that the drop is seen well before it.
+        timeout: Duration::from_secs(1),
         ..Options::default()
     };
     let mut sender = engine(dial, Auth::Certificate, options);
@@ -478,7 +479,7 @@ fn an_outage_ends_in_status_255_with_the_connect_error_after_the_timeout() {
 
     assert_eq!(
         err,
-        "gave up on api.push.test:443 after 0.3 s without progress: cannot connect to \
+        "gave up on api.push.test:443 after 1 s without progress: cannot connect to \
          api.push.test:443: script over; 3 notification(s) not answered are listed in \
          failures() with status 255"
     );
