@@ -5,11 +5,12 @@
 //! connection and does the rest itself on whatever it is given: the HTTP/2
 //! handshake, the PING that proves the peer answers, and everything after
 //! ([`super::pool::open`]). The real dialer, [`TlsDial`], connects over TCP and
-//! TLS with ALPN `h2` ([`super::Http2Sender::connect`] builds it); the engine's
-//! scripted tests (`tests.rs`, `script.rs`) hand in in-memory pipes served by a
-//! scripted `h2` server instead, so that back-off, GOAWAY, refused streams,
-//! stream limits and token re-mints are tested without a sandbox process,
-//! certificates or sockets.
+//! TLS with ALPN `h2` ([`super::Http2Sender::connect`] builds it); the
+//! engine's scripted tests (`script_tests.rs`, `script.rs`) hand in in-memory
+//! pipes served by a scripted `h2` server instead, through
+//! [`super::Http2Sender::with_dialer`], so that back-off, GOAWAY, refused
+//! streams, stream limits and token re-mints are tested without a sandbox
+//! process, certificates or sockets.
 //!
 //! The seam is used once per connection, never per notification: the stream is
 //! boxed once, and h2 reads and writes it in whole buffers.
