@@ -48,6 +48,7 @@
 //!   (status [`STATUS_NOT_DELIVERED`]), never dropped.
 
 mod answers;
+mod failure;
 mod heads;
 mod items;
 pub mod pool;
@@ -756,7 +757,7 @@ impl Http2Sender {
                     slot.next_connect_at = None;
                     slot.connect_failures = 0;
                 }
-                Err(e @ Error::Tls(_)) => refused = Some(e),
+                Err(e) if e.is_fatal() => refused = Some(e),
                 Err(e) => {
                     self.last_cause = e.to_string();
                     slot.conn = None;
