@@ -12,10 +12,12 @@
 //! about the caller's input, configuration and credential files stay messages:
 //! they are shown, never decided on (the code says which kind they are).
 
+mod credentials;
 mod kinds;
 
 use std::fmt;
 
+pub use self::credentials::{CredentialsError, CredentialsProblem};
 pub use self::kinds::{
     ConnectError, IoError, IoFailure, ProtocolError, ProtocolFailure, TimeoutError, Unfinished,
 };
@@ -39,7 +41,7 @@ pub enum Error {
     /// A connection URL or connection option is wrong (unknown option, bad scheme…).
     Config(String),
     /// A certificate, key or CA file cannot be read or used (names the path, never the secret).
-    Credentials(String),
+    Credentials(CredentialsError),
     /// TCP connect failed, or nothing listens at the address.
     Connect(ConnectError),
     /// The peer is not a usable HTTP/2 gateway: no ALPN h2, a failed HTTP/2
@@ -70,9 +72,9 @@ impl fmt::Display for Error {
             | Error::InvalidOption(m)
             | Error::InvalidFrame(m)
             | Error::Config(m)
-            | Error::Credentials(m)
             | Error::Undelivered(m)
             | Error::Reentrant(m) => f.write_str(m),
+            Error::Credentials(e) => e.fmt(f),
             Error::Connect(e) => e.fmt(f),
             Error::Protocol(e) => e.fmt(f),
             Error::Tls(e) => e.fmt(f),
@@ -108,6 +110,11 @@ impl Error {
             Error::Reentrant(_) => codes::REENTRANT,
             Error::Internal(_) => codes::INTERNAL,
         }
+    }
+
+    /// A [`CredentialsError`]: `problem` with `file` (its path as shown).
+    pub fn credentials(file: impl fmt::Display, problem: CredentialsProblem) -> Error {
+        Error::Credentials(CredentialsError::new(file, problem))
     }
 
     /// True for a TLS failure that reconnecting cannot fix (a refused client

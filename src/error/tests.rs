@@ -204,3 +204,50 @@ fn tls_errors_keep_their_kind_and_only_refusals_are_fatal() {
         assert_eq!((f.kind(), f.peer()), (kind, PEER));
     }
 }
+
+#[test]
+fn credentials_errors_name_the_file_and_the_problem() {
+    use CredentialsProblem as P;
+    let cases = [
+        (
+            P::Unreadable {
+                option: "local_cert".into(),
+                cause: "No such file or directory (os error 2)".into(),
+            },
+            "cannot read local_cert '/etc/apns/ck.pem': No such file or directory (os error 2)",
+        ),
+        (
+            P::WrongKeyPassphrase,
+            "wrong passphrase for the private key in '/etc/apns/ck.pem'",
+        ),
+        (
+            P::KeyMismatch {
+                certificate: "/etc/apns/cert.pem".into(),
+            },
+            "the private key in '/etc/apns/ck.pem' does not match the certificate in \
+             '/etc/apns/cert.pem'",
+        ),
+        (
+            P::CertificateNotBase64 { option: "cafile" },
+            "cafile '/etc/apns/ck.pem' holds a certificate that is not valid base64 PEM",
+        ),
+        (
+            P::UnusableTrustAnchor {
+                number: 2,
+                cause: "bad encoding".into(),
+            },
+            "cafile '/etc/apns/ck.pem': certificate #2 cannot be used as a trust anchor: bad \
+             encoding",
+        ),
+    ];
+    for (problem, want) in cases {
+        let e = Error::credentials("/etc/apns/ck.pem", problem.clone());
+        assert_eq!(e.to_string(), want);
+        assert_eq!(e.code(), codes::CREDENTIALS);
+        let Error::Credentials(c) = &e else { panic!() };
+        assert_eq!(
+            (c.file.as_str(), &c.problem),
+            ("/etc/apns/ck.pem", &problem)
+        );
+    }
+}
