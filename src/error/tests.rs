@@ -24,6 +24,15 @@ fn io(what: IoFailure) -> Error {
     })
 }
 
+/// Each error reads as its message, with `code`, and is worth a retry.
+fn assert_retryable(cases: impl IntoIterator<Item = (Error, &'static str)>, code: i32) {
+    for (e, want) in cases {
+        assert_eq!(e.to_string(), want);
+        assert_eq!(e.code(), code, "{want}");
+        assert!(!e.is_fatal(), "{want}");
+    }
+}
+
 fn protocol(what: ProtocolFailure) -> Error {
     Error::Protocol(ProtocolError {
         peer: PEER.into(),
@@ -53,12 +62,10 @@ fn connect_errors_name_the_host_or_the_peer() {
             "cannot connect to gateway.example:2195: Network is unreachable (os error 101)",
         ),
     ];
-    for (e, want) in cases {
-        let e = Error::Connect(e);
-        assert_eq!(e.to_string(), want);
-        assert_eq!(e.code(), codes::CONNECT);
-        assert!(!e.is_fatal());
-    }
+    assert_retryable(
+        cases.map(|(e, want)| (Error::Connect(e), want)),
+        codes::CONNECT,
+    );
 }
 
 #[test]
@@ -79,12 +86,10 @@ fn protocol_errors_keep_the_connect_code() {
              (connection error)",
         ),
     ];
-    for (what, want) in cases {
-        let e = protocol(what);
-        assert_eq!(e.to_string(), want);
-        assert_eq!(e.code(), codes::CONNECT);
-        assert!(!e.is_fatal());
-    }
+    assert_retryable(
+        cases.map(|(what, want)| (protocol(what), want)),
+        codes::CONNECT,
+    );
 }
 
 #[test]
@@ -125,10 +130,7 @@ fn timeouts_say_what_did_not_finish_and_the_seconds_allowed() {
              after 76 bytes",
         ),
     ];
-    for (e, want) in cases {
-        assert_eq!(e.to_string(), want);
-        assert_eq!(e.code(), codes::TIMEOUT);
-    }
+    assert_retryable(cases, codes::TIMEOUT);
 }
 
 #[test]
@@ -178,12 +180,7 @@ fn io_errors_say_where_the_connection_broke() {
             "reading from the feedback service at gateway.example:2195 failed: broken pipe",
         ),
     ];
-    for (what, want) in cases {
-        let e = io(what);
-        assert_eq!(e.to_string(), want);
-        assert_eq!(e.code(), codes::IO);
-        assert!(!e.is_fatal());
-    }
+    assert_retryable(cases.map(|(what, want)| (io(what), want)), codes::IO);
 }
 
 #[test]
