@@ -5,12 +5,14 @@
 //! message is what a PHP user sees in `ApnsException::getMessage()`. Messages never
 //! contain secrets: no passphrase, key material or JWT is ever formatted here.
 //!
-//! The network kinds carry their detail as data ([`kinds`]: the peer, the step
+//! The network kinds carry their detail as data (`kinds.rs`: the peer, the step
 //! that failed, the seconds allowed, the cause; [`TlsFailure`]: the
-//! [`TlsFailureKind`] that says whether reconnecting can help), so engines
+//! [`TlsFailureKind`] that says whether reconnecting can help), and so do
+//! credential failures (`credentials.rs`: the file and the problem), so engines
 //! decide on values ([`Error::is_fatal`]) and only `Display` words them. Errors
-//! about the caller's input, configuration and credential files stay messages:
-//! they are shown, never decided on (the code says which kind they are).
+//! about the caller's input (token, payload, option, frame) and configuration
+//! stay messages: each is worded where the input is checked, is shown to the
+//! caller and never decided on (its code says which kind it is).
 
 mod credentials;
 mod kinds;
