@@ -156,18 +156,47 @@ fn alert_name(alert: AlertDescription) -> String {
     name.to_string()
 }
 
-/// Turns a rustls error into the message a user can act on.
+/// The alerts by which a gateway refuses (or asks for) the client certificate.
+fn about_client_cert(alert: AlertDescription) -> bool {
+    matches!(
+        alert,
+        AlertDescription::BadCertificate
+            | AlertDescription::UnsupportedCertificate
+            | AlertDescription::CertificateRevoked
+            | AlertDescription::CertificateExpired
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::UnknownCA
+            | AlertDescription::AccessDenied
+            | AlertDescription::CertificateRequired
+            | AlertDescription::HandshakeFailure
+    )
+}
+
+/// What kind of failure a rustls error is: an untrusted server certificate, a
+/// refused client certificate, or any other TLS failure.
+pub fn kind_of(err: &rustls::Error) -> TlsFailureKind {
+    match err {
+        rustls::Error::InvalidCertificate(_) => TlsFailureKind::ServerNotTrusted,
+        rustls::Error::AlertReceived(alert) if about_client_cert(*alert) => {
+            TlsFailureKind::ClientCertRefused
+        }
+        _ => TlsFailureKind::Protocol,
+    }
+}
+
+/// Turns a rustls error into a failure of its [`kind_of`] with the message a
+/// user can act on.
 pub fn classify(
     err: &rustls::Error,
     peer: &str,
     server_name: &str,
     client_auth: bool,
 ) -> TlsFailure {
-    use TlsFailureKind as K;
-    let (kind, message) = match err {
+    let message = match err {
         rustls::Error::InvalidCertificate(cause) => {
             let hint = match cause {
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                CertificateError::NotValidForName
+                | CertificateError::NotValidForNameContext { .. } => {
                     format!(
                         "it is not valid for the name '{server_name}': set the 'peer_name' \
                          option to a name the certificate holds"
@@ -181,62 +210,31 @@ pub fn classify(
                 }
                 _ => "add its CA with the 'cafile' option".to_string(),
             };
-            (
-                K::ServerNotTrusted,
-                format!("the server certificate of {peer} is not trusted ({err}): {hint}"),
-            )
+            format!("the server certificate of {peer} is not trusted ({err}): {hint}")
         }
         rustls::Error::AlertReceived(alert) => {
             let name = alert_name(*alert);
-            let about_client_cert = matches!(
-                alert,
-                AlertDescription::BadCertificate
-                    | AlertDescription::UnsupportedCertificate
-                    | AlertDescription::CertificateRevoked
-                    | AlertDescription::CertificateExpired
-                    | AlertDescription::CertificateUnknown
-                    | AlertDescription::UnknownCA
-                    | AlertDescription::AccessDenied
-                    | AlertDescription::CertificateRequired
-                    | AlertDescription::HandshakeFailure
-            );
-            if about_client_cert && client_auth {
-                (
-                    K::ClientCertRefused,
-                    format!("the gateway {peer} refused the client certificate (TLS alert {name})"),
-                )
-            } else if about_client_cert {
-                (
-                    K::ClientCertRefused,
-                    format!(
-                        "the gateway {peer} refused the TLS connection (TLS alert {name}): it \
-                         probably requires a client certificate: set the 'local_cert' option"
-                    ),
+            if about_client_cert(*alert) && client_auth {
+                format!("the gateway {peer} refused the client certificate (TLS alert {name})")
+            } else if about_client_cert(*alert) {
+                format!(
+                    "the gateway {peer} refused the TLS connection (TLS alert {name}): it \
+                     probably requires a client certificate: set the 'local_cert' option"
                 )
             } else {
-                (
-                    K::Protocol,
-                    format!("the gateway {peer} ended the TLS connection (TLS alert {name})"),
-                )
+                format!("the gateway {peer} ended the TLS connection (TLS alert {name})")
             }
         }
-        rustls::Error::PeerIncompatible(why) => (
-            K::Protocol,
-            format!("the gateway {peer} and this client share no usable TLS version or cipher ({why:?})"),
+        rustls::Error::PeerIncompatible(why) => format!(
+            "the gateway {peer} and this client share no usable TLS version or cipher ({why:?})"
         ),
-        other => (K::Protocol, format!("TLS error with {peer}: {other}")),
+        other => format!("TLS error with {peer}: {other}"),
     };
     TlsFailure {
-        kind,
+        kind: kind_of(err),
         peer: peer.to_string(),
         message,
     }
-}
-
-/// What kind of failure a rustls error is, as [`classify`] decides it (without
-/// wording a message).
-pub fn kind_of(err: &rustls::Error, client_auth: bool) -> TlsFailureKind {
-    classify(err, "", "", client_auth).kind
 }
 
 #[cfg(test)]

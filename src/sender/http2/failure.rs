@@ -30,23 +30,18 @@ pub(super) type TlsNote = Arc<OnceLock<TlsFailureKind>>;
 /// adds one test of the poll result per call: no allocation, no dispatch.
 pub(super) struct TlsWatch<S> {
     inner: S,
-    client_auth: bool,
     note: TlsNote,
 }
 
 impl<S> TlsWatch<S> {
-    pub(super) fn new(inner: S, client_auth: bool, note: TlsNote) -> TlsWatch<S> {
-        TlsWatch {
-            inner,
-            client_auth,
-            note,
-        }
+    pub(super) fn new(inner: S, note: TlsNote) -> TlsWatch<S> {
+        TlsWatch { inner, note }
     }
 
     fn watch<T>(&self, polled: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
         if let Poll::Ready(Err(e)) = &polled {
             if let Some(tls) = rustls_error(e) {
-                let _ = self.note.set(kind_of(tls, self.client_auth));
+                let _ = self.note.set(kind_of(tls));
             }
         }
         polled
@@ -101,8 +96,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TlsWatch<S> {
 /// The TLS handshake failed (`e` as tokio-rustls returns it): the kind is the
 /// rustls error's; a failure without one (the peer closed, a reset) may not
 /// happen again and is not fatal.
-pub(super) fn tls_handshake_failed(e: &io::Error, peer: &str, client_auth: bool) -> Error {
-    let kind = rustls_error(e).map_or(TlsFailureKind::Protocol, |tls| kind_of(tls, client_auth));
+pub(super) fn tls_handshake_failed(e: &io::Error, peer: &str) -> Error {
+    let kind = rustls_error(e).map_or(TlsFailureKind::Protocol, kind_of);
     let message = format!("TLS handshake with {peer} failed: {e}");
     Error::Tls(TlsFailure::new(kind, peer, message))
 }
@@ -185,7 +180,7 @@ mod tests {
             .unwrap();
         rt.block_on(async {
             let note = TlsNote::default();
-            let stream = TlsWatch::new(Failing(Some(error)), true, Arc::clone(&note));
+            let stream = TlsWatch::new(Failing(Some(error)), Arc::clone(&note));
             let (_send, mut connection) = h2::client::handshake(stream).await.unwrap();
             let mut ping = connection.ping_pong().unwrap();
             let driven = tokio::spawn(connection);
@@ -277,7 +272,7 @@ mod tests {
         ];
         for (io_error, kind) in cases {
             let want = format!("TLS handshake with {PEER} failed: {io_error}");
-            let e = tls_handshake_failed(&io_error, PEER, true);
+            let e = tls_handshake_failed(&io_error, PEER);
             assert_eq!(e.to_string(), want);
             let Error::Tls(f) = &e else { panic!("{e:?}") };
             assert_eq!((f.kind(), f.peer()), (kind, PEER), "{want}");

@@ -160,7 +160,6 @@ pub(super) async fn open(
             what,
         })
     };
-    let client_auth = target.tls.client_auth_cert_resolver.has_certs();
 
     let addr = (target.endpoint.host.as_str(), target.endpoint.port);
     let tcp = tokio::time::timeout_at(deadline, tokio::net::TcpStream::connect(addr))
@@ -178,7 +177,7 @@ pub(super) async fn open(
     let tls = tokio::time::timeout_at(deadline, tls)
         .await
         .map_err(|_| within(Unfinished::Http2TlsHandshake))?
-        .map_err(|e| failure::tls_handshake_failed(&e, &peer, client_auth))?;
+        .map_err(|e| failure::tls_handshake_failed(&e, &peer))?;
     if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
         return Err(Error::Protocol(ProtocolError {
             peer: peer.clone(),
@@ -186,7 +185,7 @@ pub(super) async fn open(
         }));
     }
     let state = Arc::new(ConnState::default());
-    let tls = TlsWatch::new(tls, client_auth, Arc::clone(&state.tls));
+    let tls = TlsWatch::new(tls, Arc::clone(&state.tls));
     let (send, mut connection) = tokio::time::timeout_at(
         deadline,
         h2::client::Builder::new()
