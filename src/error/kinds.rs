@@ -55,7 +55,7 @@ pub enum ProtocolFailure {
     /// The HTTP/2 connection preface or SETTINGS exchange failed.
     Handshake(String),
     /// The connection ended before answering the first PING (GOAWAY, reset…):
-    /// the cause as [`describe_h2`](crate::sender) words it.
+    /// the cause as the HTTP/2 pool's `describe_h2` words it.
     Closed(String),
 }
 
