@@ -24,7 +24,8 @@ use rustls::pki_types::ServerName;
 use rustls::ClientConfig;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::error::{Error, Result};
+use super::failure;
+use crate::error::{ConnectError, Error, Result, TimeoutError, Unfinished};
 use crate::transport::endpoint::Endpoint;
 
 /// A connection's byte stream, as the HTTP/2 handshake takes it.
@@ -63,21 +64,31 @@ impl Dial for TlsDial {
     fn dial(&self, peer: &str, deadline: tokio::time::Instant, timeout: Duration) -> Dialing<'_> {
         let peer = peer.to_string();
         Box::pin(async move {
-            let secs = timeout.as_secs_f64();
-            let within = |what: String| Error::Timeout(format!("{what} within {secs} s"));
+            let within = |what: Unfinished| {
+                Error::Timeout(TimeoutError {
+                    peer: peer.clone(),
+                    after: timeout,
+                    what,
+                })
+            };
             let addr = (self.endpoint.host.as_str(), self.endpoint.port);
             let tcp = tokio::time::timeout_at(deadline, tokio::net::TcpStream::connect(addr))
                 .await
-                .map_err(|_| within(format!("could not connect to {peer}")))?
-                .map_err(|e| Error::Connect(format!("cannot connect to {peer}: {e}")))?;
+                .map_err(|_| within(Unfinished::Http2Connect))?
+                .map_err(|e| {
+                    Error::Connect(ConnectError::Failed {
+                        peer: peer.clone(),
+                        cause: e.to_string(),
+                    })
+                })?;
             let _ = tcp.set_nodelay(true);
             let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls));
             let tls =
                 tokio_rustls::TlsConnector::connect(&connector, self.server_name.clone(), tcp);
             let tls = tokio::time::timeout_at(deadline, tls)
                 .await
-                .map_err(|_| within(format!("TLS handshake with {peer} did not finish")))?
-                .map_err(|e| Error::Tls(format!("TLS handshake with {peer} failed: {e}")))?;
+                .map_err(|_| within(Unfinished::Http2TlsHandshake))?
+                .map_err(|e| failure::tls_handshake_failed(&e, &peer))?;
             let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
             Ok(Dialed {
                 io: Box::new(tls),

@@ -24,7 +24,7 @@ use tokio::io::DuplexStream;
 use tokio::sync::{mpsc, oneshot};
 
 use super::dial::{Dial, Dialed, Dialing};
-use crate::error::Error;
+use crate::error::{ConnectError, Error};
 
 /// One request as the server received it.
 #[derive(Debug, Clone)]
@@ -62,7 +62,12 @@ impl Dial for PipeDial {
         let sent = self.to_server.send(theirs);
         let peer = peer.to_string();
         Box::pin(async move {
-            sent.map_err(|_| Error::Connect(format!("cannot connect to {peer}: script over")))?;
+            sent.map_err(|_| {
+                Error::Connect(ConnectError::Failed {
+                    peer,
+                    cause: "script over".into(),
+                })
+            })?;
             Ok(Dialed {
                 io: Box::new(ours),
                 h2: true,

@@ -447,9 +447,10 @@ fn the_dialers_verdict_reaches_the_caller() {
     );
     // The dialer's own error, as it said it.
     let refused = connect(FixedDial(|| {
-        Err(Error::Connect(
-            "cannot connect to api.push.test:8443: refused".into(),
-        ))
+        Err(Error::Connect(crate::error::ConnectError::Failed {
+            peer: "api.push.test:8443".into(),
+            cause: "refused".into(),
+        }))
     }));
     assert!(
         refused.ends_with("cannot connect to api.push.test:8443: refused"),
