@@ -10,6 +10,8 @@ use std::rc::Rc;
 use super::*;
 use crate::protocol::binary::check;
 
+mod engine;
+
 /// What the scripted gateway does.
 #[derive(Default, Clone)]
 struct Script {
