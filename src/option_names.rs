@@ -43,7 +43,11 @@ const ALL: &[(&str, u8)] = &[
     ("progress", SEND_MANY),
 ];
 
+// Both run at compile time only (they size and fill the consts below): an
+// index out of bounds there is a build error, never a panic at run time.
+
 /// How many options have every bit of `all` and any bit of `any`.
+#[allow(clippy::indexing_slicing)]
 const fn count(all: u8, any: u8) -> usize {
     let mut n = 0;
     let mut i = 0;
@@ -58,6 +62,7 @@ const fn count(all: u8, any: u8) -> usize {
 }
 
 /// The names of the options [`count`] counts, in declaration order.
+#[allow(clippy::indexing_slicing)]
 const fn select<const N: usize>(all: u8, any: u8) -> [&'static str; N] {
     let mut out = [""; N];
     let mut n = 0;
@@ -112,10 +117,7 @@ mod tests {
             let Some(item) = line.trim_start().strip_prefix("* - ") else {
                 continue;
             };
-            let head = item
-                .split(|c| c == '(' || c == ':')
-                .next()
-                .unwrap_or_default();
+            let head = item.split(['(', ':']).next().unwrap_or_default();
             names.extend(code_names(head));
         }
         names

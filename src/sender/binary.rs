@@ -201,7 +201,7 @@ impl<C: Connector> Sender<C> {
         let frames = binary::parse_frames(bytes)?;
         for frame in &frames {
             let identifier = if frame.command == Command::Simple {
-                self.identifiers.next()
+                self.identifiers.next_default()
             } else {
                 frame.identifier
             };

@@ -16,7 +16,7 @@ impl Default for Identifiers {
 
 impl Identifiers {
     /// The next number of the sequence.
-    pub fn next(&mut self) -> u32 {
+    pub fn next_default(&mut self) -> u32 {
         let id = self.next;
         self.next = self.next.wrapping_add(1);
         id
@@ -26,7 +26,7 @@ impl Identifiers {
     pub fn or_next(&mut self, given: Option<u32>) -> u32 {
         match given {
             Some(id) => id,
-            None => self.next(),
+            None => self.next_default(),
         }
     }
 }
@@ -46,11 +46,11 @@ mod tests {
     fn the_sequence_starts_at_1_and_wraps() {
         let mut ids = Identifiers::default();
         assert_eq!(
-            (ids.next(), ids.or_next(Some(77)), ids.or_next(None)),
+            (ids.next_default(), ids.or_next(Some(77)), ids.or_next(None)),
             (1, 77, 2)
         );
         let mut ids = Identifiers { next: u32::MAX };
-        assert_eq!((ids.next(), ids.next()), (u32::MAX, 0));
+        assert_eq!((ids.next_default(), ids.next_default()), (u32::MAX, 0));
     }
 
     #[test]
