@@ -203,6 +203,9 @@ fn device_path(device_token: &[u8]) -> Result<String> {
 /// when the caller gave no `apns-id` (the sender passes a v4 UUID generator).
 ///
 /// `topic_required`: token auth needs a topic; certificate auth may omit it.
+/// (The engine keeps a [`PayloadCache`] and calls [`build_cached`]; this is
+/// the tests' shorthand.)
+#[cfg(test)]
 pub fn build(
     device_token: &[u8],
     payload: &[u8],

@@ -107,9 +107,13 @@ pub fn http2_failure(text: &[u8], why: &str, identifier: Option<u32>, index: u64
     )
 }
 
-/// `send()`'s binary token: the token or the error naming what is wrong.
+/// `send()`'s binary token: the token or the error naming what is wrong
+/// (the same why as [`binary_token`]'s).
 pub fn binary_token_or_error(given: Token<'_>) -> Result<[u8; BINARY_TOKEN_LEN]> {
-    binary_token(given).map_err(Rejection::into_error)
+    match given {
+        Token::Text(text) => token::parse_binary(text),
+        Token::NotText(_) => binary_token(given).map_err(Rejection::into_error),
+    }
 }
 
 /// A token as given, for a failure entry: lossy UTF-8, at most [`SHOWN_CHARS`].
@@ -211,6 +215,15 @@ mod tests {
                     .into()
             )
         );
+        let prefixed = format!("0x{}", &T[..62]);
+        for text in ["", " <> ", "zz", "abc", "abcd", prefixed.as_str(), &T[..62]] {
+            let why = binary_token(Token::Text(text.as_bytes())).unwrap_err().why;
+            assert_eq!(
+                binary_token_or_error(Token::Text(text.as_bytes())),
+                Err(Error::InvalidToken(why)),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
