@@ -245,6 +245,68 @@ mod tests {
         );
         assert_eq!((f.apns_id, f.timestamp), (None, None));
         assert_eq!(http2_text(Token::NotText("array")), b"");
+    }
+
+    #[test]
+    fn each_bad_http2_token_is_refused_by_the_request_builder_then_mapped() {
+        use crate::protocol::http2::{build, SendOptions};
+        let cases: [(Token<'_>, &str, &str); 5] = [
+            (
+                Token::Text(b""),
+                "",
+                "BadDeviceToken (token #0: device token is empty)",
+            ),
+            (
+                Token::Text(b" <> "),
+                " <> ",
+                "BadDeviceToken (token #0: device token is empty)",
+            ),
+            (
+                Token::Text(b"zz"),
+                "zz",
+                "BadDeviceToken (token #0: device token is not hex: 'z' at character 1)",
+            ),
+            (
+                Token::Text(b"abc"),
+                "abc",
+                "BadDeviceToken (token #0: device token has an odd number of hex digits (3))",
+            ),
+            (
+                Token::NotText("int"),
+                "",
+                "BadDeviceToken (token #0: device token is empty)",
+            ),
+        ];
+        for (token, shown, reason) in cases {
+            let text = http2_text(token);
+            let err = build(
+                text,
+                b"{}",
+                &SendOptions::default(),
+                None,
+                false,
+                String::new,
+            )
+            .unwrap_err();
+            let Error::InvalidToken(why) = err else {
+                panic!("{token:?}: {err:?}");
+            };
+            let f = http2_failure(text, &why, None, 0);
+            assert_eq!(
+                (f.token.as_str(), f.status, f.reason.as_str()),
+                (shown, 400, reason)
+            );
+        }
+        // Any even number of hex digits is a token over HTTP/2.
+        assert!(build(
+            b"abcd",
+            b"{}",
+            &SendOptions::default(),
+            None,
+            false,
+            String::new
+        )
+        .is_ok());
         let long = "q".repeat(500);
         assert_eq!(
             http2_failure(long.as_bytes(), "w", None, 0).token.len(),
