@@ -35,7 +35,7 @@ use super::persistent;
 use crate::protocol::binary::{self as wire, Frame};
 use crate::protocol::payload::{self, BINARY_MAX_PAYLOAD};
 use crate::protocol::token::{self, BINARY_TOKEN_LEN};
-use crate::sender::engine::{Engine as CoreEngine, Visit};
+use crate::sender::engine::{CheckedPayload, Engine as CoreEngine, Visit};
 use crate::sender::notification::{Notification, Token};
 use crate::sender::{feedback, identifiers, Failure};
 use crate::transport::connect::TlsConnector;
@@ -177,7 +177,7 @@ impl ApnsConnection {
                 engine.protocol(),
             )?;
             let payload = json::payload(payload)?;
-            engine.check_payload(&payload)?;
+            let checked = engine.check_payload(&payload)?;
             let resent_before = engine.stats().resent;
             let mut progress = Progress::new(progress);
             if let Iterable::Array(array) = &deviceTokens {
@@ -192,7 +192,7 @@ impl ApnsConnection {
             } = engine.visit(Batch {
                 tokens: Some(deviceTokens),
                 options: &options,
-                payload: &payload,
+                payload: checked,
                 rejected: Vec::new(),
                 sent: 0,
                 position: 0,
@@ -434,8 +434,8 @@ struct Batch<'a, 'b> {
     /// Taken when the run starts.
     tokens: Option<Iterable<'a>>,
     options: &'a SendOptions,
-    /// Checked by the engine before the run.
-    payload: &'a [u8],
+    /// Checked by the engine once, before the run.
+    payload: CheckedPayload<'a>,
     /// Tokens refused before sending, as failures.
     rejected: Vec<Failure>,
     sent: u64,
@@ -473,11 +473,11 @@ impl Batch<'_, '_> {
         };
         let notification = Notification {
             token,
-            payload: self.payload,
+            payload: self.payload.bytes(),
             identifier: identifiers::nth(self.options.identifier, index),
             options: self.options,
         };
-        match engine.send_or_reject(&notification, index)? {
+        match engine.send_or_reject(&notification, self.payload, index)? {
             None => self.sent += 1,
             Some(failure) => self.rejected.push(failure),
         }

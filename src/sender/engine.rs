@@ -47,12 +47,11 @@ pub trait Engine {
         }
     }
 
-    /// Checks a payload before a batch: the binary protocol refuses a bad one
-    /// before any token is looked at; HTTP/2 checks it with each notification
-    /// (its limit depends on the push type).
-    fn check_payload(&mut self, _payload: &[u8]) -> Result<()> {
-        Ok(())
-    }
+    /// Checks a batch's payload once, before any token is looked at (binary:
+    /// against its limit; HTTP/2 checks it with each notification, as its limit
+    /// depends on the push type). [`Engine::send_or_reject`] takes the result,
+    /// so that no token pays for the check again.
+    fn check_payload<'p>(&mut self, payload: &'p [u8]) -> Result<CheckedPayload<'p>>;
 
     /// Validates and queues one notification; returns its identifier. A bad
     /// token is an error ([`Error::InvalidToken`]).
@@ -60,8 +59,15 @@ pub trait Engine {
 
     /// `sendMany`'s step for notification #`index`: a bad token becomes a
     /// failure of its own (`Ok(Some)`, see [`super::reject`]) instead of an
-    /// error; `Ok(None)`: queued.
-    fn send_or_reject(&mut self, n: &Notification<'_>, index: u64) -> Result<Option<Failure>>;
+    /// error; `Ok(None)`: queued. `checked` is what [`Engine::check_payload`]
+    /// made of the batch's payload; a `n.payload` it does not cover is checked
+    /// here.
+    fn send_or_reject(
+        &mut self,
+        n: &Notification<'_>,
+        checked: CheckedPayload<'_>,
+        index: u64,
+    ) -> Result<Option<Failure>>;
 
     /// Queues raw binary-protocol frames; returns the bytes taken.
     fn write_frames(&mut self, _bytes: &[u8]) -> Result<usize> {
@@ -104,6 +110,33 @@ pub trait Engine {
     /// Hands a kept connection to a new owner (a later request): nothing an
     /// earlier owner left is reported to it.
     fn hand_over(&mut self, tunables: &Tunables) -> Result<()>;
+}
+
+/// A payload an engine's [`Engine::check_payload`] accepted, borrowed (so it
+/// cannot change meanwhile) with the limit it was checked against (`None`:
+/// not checked, HTTP/2 checks per notification).
+#[derive(Debug, Clone, Copy)]
+pub struct CheckedPayload<'p> {
+    bytes: &'p [u8],
+    limit: Option<usize>,
+}
+
+impl<'p> CheckedPayload<'p> {
+    /// Made by the engines' `check_payload` only.
+    pub(crate) fn new(bytes: &'p [u8], limit: Option<usize>) -> Self {
+        CheckedPayload { bytes, limit }
+    }
+
+    /// The payload bytes.
+    pub fn bytes(self) -> &'p [u8] {
+        self.bytes
+    }
+
+    /// Whether `payload` is these very bytes (same memory, same length),
+    /// checked against `limit`: then it needs no second check.
+    pub fn covers(self, payload: &[u8], limit: usize) -> bool {
+        self.limit == Some(limit) && std::ptr::eq(self.bytes, payload)
+    }
 }
 
 /// Work run generic over the concrete engine (see the module doc): a holder of

@@ -1,12 +1,13 @@
 //! The binary engine behind the protocol-neutral [`Engine`]: the token parsed
 //! once (the fast path allocates nothing), the payload checked against the
-//! binary limit (once per distinct payload), then [`Sender::send`].
+//! binary limit (once per distinct payload; once per batch in `sendMany`),
+//! then [`Sender::send`].
 
 use super::{Options, Outgoing, Sender};
 use crate::error::Result;
 use crate::protocol::binary::ErrorResponse;
 use crate::protocol::payload::BINARY_MAX_PAYLOAD;
-use crate::sender::engine::{Engine, Tunables};
+use crate::sender::engine::{CheckedPayload, Engine, Tunables};
 use crate::sender::notification::Notification;
 use crate::sender::reject;
 use crate::sender::{Failure, Stats};
@@ -14,9 +15,8 @@ use crate::transport::endpoint::Protocol;
 use crate::transport::Connector;
 
 impl<C: Connector> Sender<C> {
-    /// Queues `n`, whose token is already parsed.
-    fn send_parsed(&mut self, n: &Notification<'_>, token: &[u8]) -> Result<u32> {
-        self.payloads.accept(n.payload, BINARY_MAX_PAYLOAD)?;
+    /// Queues `n`, whose token is parsed and whose payload is checked.
+    fn send_checked(&mut self, n: &Notification<'_>, token: &[u8]) -> Result<u32> {
         let o = n.options;
         Sender::send(
             self,
@@ -37,18 +37,31 @@ impl<C: Connector> Engine for Sender<C> {
         Protocol::Binary
     }
 
-    fn check_payload(&mut self, payload: &[u8]) -> Result<()> {
-        self.payloads.accept(payload, BINARY_MAX_PAYLOAD)
+    fn check_payload<'p>(&mut self, payload: &'p [u8]) -> Result<CheckedPayload<'p>> {
+        self.payloads.accept(payload, BINARY_MAX_PAYLOAD)?;
+        Ok(CheckedPayload::new(payload, Some(BINARY_MAX_PAYLOAD)))
     }
 
     fn send(&mut self, n: &Notification<'_>) -> Result<u32> {
+        // Token first, then payload: a bad token is what `send()` reports first.
         let token = reject::binary_token_or_error(n.token)?;
-        self.send_parsed(n, &token)
+        self.payloads.accept(n.payload, BINARY_MAX_PAYLOAD)?;
+        self.send_checked(n, &token)
     }
 
-    fn send_or_reject(&mut self, n: &Notification<'_>, index: u64) -> Result<Option<Failure>> {
+    fn send_or_reject(
+        &mut self,
+        n: &Notification<'_>,
+        checked: CheckedPayload<'_>,
+        index: u64,
+    ) -> Result<Option<Failure>> {
         match reject::binary_token(n.token) {
-            Ok(token) => self.send_parsed(n, &token).map(|_| None),
+            Ok(token) => {
+                if !checked.covers(n.payload, BINARY_MAX_PAYLOAD) {
+                    self.payloads.accept(n.payload, BINARY_MAX_PAYLOAD)?;
+                }
+                self.send_checked(n, &token).map(|_| None)
+            }
             Err(rejection) => Ok(Some(rejection.binary_failure(n.identifier, index))),
         }
     }

@@ -4,7 +4,7 @@
 
 use super::{Http2Notification, Http2Sender, Options};
 use crate::error::{Error, Result};
-use crate::sender::engine::{Engine, Tunables};
+use crate::sender::engine::{CheckedPayload, Engine, Tunables};
 use crate::sender::http2::ConnStats;
 use crate::sender::notification::Notification;
 use crate::sender::reject;
@@ -28,7 +28,18 @@ impl Engine for Http2Sender {
         )
     }
 
-    fn send_or_reject(&mut self, n: &Notification<'_>, index: u64) -> Result<Option<Failure>> {
+    /// The payload is checked with each notification (its limit depends on
+    /// the push type, and the request builder remembers the last valid one).
+    fn check_payload<'p>(&mut self, payload: &'p [u8]) -> Result<CheckedPayload<'p>> {
+        Ok(CheckedPayload::new(payload, None))
+    }
+
+    fn send_or_reject(
+        &mut self,
+        n: &Notification<'_>,
+        _checked: CheckedPayload<'_>,
+        index: u64,
+    ) -> Result<Option<Failure>> {
         match Engine::send(self, n) {
             Ok(_) => Ok(None),
             Err(Error::InvalidToken(why)) => Ok(Some(reject::http2_failure(

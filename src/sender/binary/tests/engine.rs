@@ -14,7 +14,7 @@ fn run_batch<E: Engine>(
     tokens: &[Token<'_>],
     options: &SendOptions,
 ) -> (u64, Vec<Failure>) {
-    engine.check_payload(PAYLOAD).unwrap();
+    let checked = engine.check_payload(PAYLOAD).unwrap();
     let mut sent = 0;
     let mut rejected = Vec::new();
     for (index, &token) in tokens.iter().enumerate() {
@@ -25,7 +25,7 @@ fn run_batch<E: Engine>(
             identifier: identifiers::nth(options.identifier, index),
             options,
         };
-        match engine.send_or_reject(&n, index).unwrap() {
+        match engine.send_or_reject(&n, checked, index).unwrap() {
             None => sent += 1,
             Some(f) => rejected.push(f),
         }
@@ -166,4 +166,30 @@ fn single_calls_through_dyn_engine() {
         .unwrap();
     assert_eq!(engine.close(), Ok(Vec::new()));
     assert_eq!(send(engine, &good, PAYLOAD), Err(Error::Closed));
+}
+
+#[test]
+fn a_payload_the_batch_check_does_not_cover_is_checked_per_notification() {
+    let (mut s, gw) = rejecting(&HashSet::new());
+    let checked = Engine::check_payload(&mut s, PAYLOAD).unwrap();
+    assert!(checked.covers(PAYLOAD, crate::protocol::payload::BINARY_MAX_PAYLOAD));
+    let other_copy = PAYLOAD.to_vec();
+    assert!(!checked.covers(&other_copy, crate::protocol::payload::BINARY_MAX_PAYLOAD));
+    let good = token::to_hex(&token(0xaa, 1));
+    let options = SendOptions::default();
+    let n = |payload| Notification {
+        token: Token::Text(good.as_bytes()),
+        payload,
+        identifier: None,
+        options: &options,
+    };
+    assert_eq!(
+        s.send_or_reject(&n(b"[1]"), checked, 0)
+            .unwrap_err()
+            .to_string(),
+        "payload must be a JSON object (like {\"aps\":{\"alert\":\"Hi\"}})"
+    );
+    assert_eq!(s.send_or_reject(&n(&other_copy), checked, 1), Ok(None));
+    assert_eq!(Engine::flush(&mut s, None), Ok(Vec::new()));
+    assert_eq!(gw.borrow().log.len(), 1);
 }
