@@ -128,12 +128,14 @@ impl<'p> CheckedPayload<'p> {
     }
 
     /// The payload bytes.
+    #[inline]
     pub fn bytes(self) -> &'p [u8] {
         self.bytes
     }
 
     /// Whether `payload` is these very bytes (same memory, same length),
     /// checked against `limit`: then it needs no second check.
+    #[inline]
     pub fn covers(self, payload: &[u8], limit: usize) -> bool {
         self.limit == Some(limit) && std::ptr::eq(self.bytes, payload)
     }

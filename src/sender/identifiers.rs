@@ -33,6 +33,7 @@ impl Identifiers {
 
 /// `sendMany`: the identifier of notification #`index` when the first has
 /// `base` (wrapping); `None` without an `identifier` option.
+#[inline]
 pub fn nth(base: Option<u32>, index: u64) -> Option<u32> {
     // Only the low 32 bits of the index matter once it wraps.
     base.map(|base| base.wrapping_add((index & u64::from(u32::MAX)) as u32))

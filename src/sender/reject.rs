@@ -49,8 +49,23 @@ impl Rejection {
 }
 
 /// A binary-protocol token (32 bytes), parsed once: the fast path for 64 bare
-/// hex digits (no allocation), else what is wrong with it.
+/// hex digits (no allocation; inlined into `sendMany`'s loop), else what is
+/// wrong with it.
+#[inline]
 pub fn binary_token(given: Token<'_>) -> std::result::Result<[u8; BINARY_TOKEN_LEN], Rejection> {
+    if let Token::Text(text) = given {
+        if let Some(token) = token::parse_hex32(text) {
+            return Ok(token);
+        }
+    }
+    binary_token_slow(given)
+}
+
+/// [`binary_token`] for everything but 64 bare hex digits: other spellings
+/// (spaces, `<>`) and what is wrong with the rest. Kept out of the loop.
+#[cold]
+#[inline(never)]
+fn binary_token_slow(given: Token<'_>) -> std::result::Result<[u8; BINARY_TOKEN_LEN], Rejection> {
     let text = match given {
         Token::Text(text) => text,
         Token::NotText(type_name) => {
@@ -61,9 +76,6 @@ pub fn binary_token(given: Token<'_>) -> std::result::Result<[u8; BINARY_TOKEN_L
             })
         }
     };
-    if let Some(token) = token::parse_hex32(text) {
-        return Ok(token);
-    }
     let reject = |status, why| Rejection {
         status,
         shown: shown(text),

@@ -16,6 +16,7 @@ use crate::transport::Connector;
 
 impl<C: Connector> Sender<C> {
     /// Queues `n`, whose token is parsed and whose payload is checked.
+    #[inline]
     fn send_checked(&mut self, n: &Notification<'_>, token: &[u8]) -> Result<u32> {
         let o = n.options;
         Sender::send(
@@ -49,6 +50,7 @@ impl<C: Connector> Engine for Sender<C> {
         self.send_checked(n, &token)
     }
 
+    #[inline]
     fn send_or_reject(
         &mut self,
         n: &Notification<'_>,
