@@ -4,8 +4,26 @@
 //! (the option, the file, the token's position, the host and port), because the
 //! message is what a PHP user sees in `ApnsException::getMessage()`. Messages never
 //! contain secrets: no passphrase, key material or JWT is ever formatted here.
+//!
+//! The network kinds carry their detail as data (`kinds.rs`: the peer, the step
+//! that failed, the seconds allowed, the cause; [`TlsFailure`]: the
+//! [`TlsFailureKind`] that says whether reconnecting can help), and so do
+//! credential failures (`credentials.rs`: the file and the problem), so engines
+//! decide on values ([`Error::is_fatal`]) and only `Display` words them. Errors
+//! about the caller's input (token, payload, option, frame) and configuration
+//! stay messages: each is worded where the input is checked, is shown to the
+//! caller and never decided on (its code says which kind it is).
+
+mod credentials;
+mod kinds;
 
 use std::fmt;
+
+pub use self::credentials::{CredentialsError, CredentialsProblem};
+pub use self::kinds::{
+    ConnectError, IoError, IoFailure, ProtocolError, ProtocolFailure, TimeoutError, Unfinished,
+};
+pub use crate::transport::failure::{TlsFailure, TlsFailureKind};
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -25,15 +43,19 @@ pub enum Error {
     /// A connection URL or connection option is wrong (unknown option, bad scheme…).
     Config(String),
     /// A certificate, key or CA file cannot be read or used (names the path, never the secret).
-    Credentials(String),
+    Credentials(CredentialsError),
     /// TCP connect failed, or nothing listens at the address.
-    Connect(String),
+    Connect(ConnectError),
+    /// The peer is not a usable HTTP/2 gateway: no ALPN h2, a failed HTTP/2
+    /// handshake, or the connection closed before its first PING was answered.
+    /// (Code `CONNECT`, as before it had a kind of its own.)
+    Protocol(ProtocolError),
     /// The TLS handshake failed: untrusted server, refused client certificate…
-    Tls(String),
+    Tls(TlsFailure),
     /// An operation did not finish within the configured `timeout`.
-    Timeout(String),
+    Timeout(TimeoutError),
     /// The connection broke while reading or writing.
-    Io(String),
+    Io(IoError),
     /// The connection was closed by `close()` and cannot be used any more.
     Closed,
     /// Notifications could not be delivered: the gateway stayed unreachable.
@@ -52,13 +74,14 @@ impl fmt::Display for Error {
             | Error::InvalidOption(m)
             | Error::InvalidFrame(m)
             | Error::Config(m)
-            | Error::Credentials(m)
-            | Error::Connect(m)
-            | Error::Tls(m)
-            | Error::Timeout(m)
-            | Error::Io(m)
             | Error::Undelivered(m)
             | Error::Reentrant(m) => f.write_str(m),
+            Error::Credentials(e) => e.fmt(f),
+            Error::Connect(e) => e.fmt(f),
+            Error::Protocol(e) => e.fmt(f),
+            Error::Tls(e) => e.fmt(f),
+            Error::Timeout(e) => e.fmt(f),
+            Error::Io(e) => e.fmt(f),
             Error::Closed => f.write_str("the connection is closed: create a new ApnsConnection"),
             Error::Internal(m) => write!(f, "internal error in apns (please report it): {m}"),
         }
@@ -81,7 +104,7 @@ impl Error {
             Error::Config(_) => codes::CONFIG,
             Error::Credentials(_) => codes::CREDENTIALS,
             Error::Tls(_) => codes::TLS,
-            Error::Connect(_) => codes::CONNECT,
+            Error::Connect(_) | Error::Protocol(_) => codes::CONNECT,
             Error::Timeout(_) => codes::TIMEOUT,
             Error::Io(_) => codes::IO,
             Error::Closed => codes::CLOSED,
@@ -89,6 +112,18 @@ impl Error {
             Error::Reentrant(_) => codes::REENTRANT,
             Error::Internal(_) => codes::INTERNAL,
         }
+    }
+
+    /// A [`CredentialsError`]: `problem` with `file` (its path as shown).
+    pub fn credentials(file: impl fmt::Display, problem: CredentialsProblem) -> Error {
+        Error::Credentials(CredentialsError::new(file, problem))
+    }
+
+    /// True for a TLS failure that reconnecting cannot fix (a refused client
+    /// certificate, an untrusted server, a TLS setup that cannot start): an
+    /// engine gives up at once instead of retrying until `timeout`.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Error::Tls(f) if f.is_fatal())
     }
 }
 
@@ -132,3 +167,6 @@ pub mod codes {
         ("INTERNAL", INTERNAL),
     ];
 }
+
+#[cfg(test)]
+mod tests;

@@ -46,7 +46,8 @@ fn check_message(message: &str, shown: &str) {
 fn loaded(result: Result<SigningKey, Error>, shown: &str) -> Option<SigningKey> {
     match result {
         Ok(key) => Some(key),
-        Err(Error::Credentials(message)) => {
+        Err(e @ Error::Credentials(_)) => {
+            let message = e.to_string();
             check_message(&message, shown);
             None
         }

@@ -32,7 +32,8 @@ fuzz_target!(|data: &[u8]| {
     };
     match client_key_from_bytes(cert, Path::new("fuzz.pem"), key, passphrase) {
         Ok(certified) => assert!(!certified.cert.is_empty()),
-        Err(Error::Credentials(message)) => {
+        Err(e @ Error::Credentials(_)) => {
+            let message = e.to_string();
             if !data
                 .windows(PASSPHRASE.len())
                 .any(|w| w == PASSPHRASE.as_bytes())

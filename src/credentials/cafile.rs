@@ -8,7 +8,7 @@ use rustls::pki_types::CertificateDer;
 
 use super::pem::{looks_like_pem, pem_blocks};
 use super::read_file;
-use crate::error::{Error, Result};
+use crate::error::{CredentialsProblem as Problem, Error, Result};
 
 /// Reads `cafile`: at least one certificate, or an [`Error::Credentials`] saying why not.
 pub fn trust_anchors(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
@@ -19,9 +19,7 @@ pub fn trust_anchors(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
         for block in pem_blocks(&data) {
             if block.label == "CERTIFICATE" || block.label == "TRUSTED CERTIFICATE" {
                 certs.push(block.certificate().ok_or_else(|| {
-                    Error::Credentials(format!(
-                        "cafile '{shown}' holds a certificate that is not valid base64 PEM"
-                    ))
+                    Error::credentials(&shown, Problem::CertificateNotBase64 { option: "cafile" })
                 })?);
             }
         }
@@ -33,9 +31,7 @@ pub fn trust_anchors(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
         Vec::new()
     };
     if certs.is_empty() {
-        return Err(Error::Credentials(format!(
-            "cafile '{shown}' holds no certificate (expected PEM 'BEGIN CERTIFICATE' blocks)"
-        )));
+        return Err(Error::credentials(&shown, Problem::NoCaCertificate));
     }
     Ok(certs)
 }

@@ -16,7 +16,7 @@ use super::key::{key_der, wrong_passphrase, KeySource};
 use super::pem::{looks_like_pem, pem_blocks};
 use super::pkcs12::load_pkcs12;
 use super::read_file;
-use crate::error::{Error, Result};
+use crate::error::{CredentialsProblem as Problem, Error, Result};
 use crate::transport::tls::provider;
 
 /// Loads the certificate chain of `local_cert` and its key (from `local_cert`,
@@ -66,9 +66,12 @@ fn certified_key(
         for block in pem_blocks(data) {
             if block.label == "CERTIFICATE" {
                 chain.push(block.certificate().ok_or_else(|| {
-                    Error::Credentials(format!(
-                        "local_cert '{cert_shown}' holds a certificate that is not valid base64 PEM"
-                    ))
+                    Error::credentials(
+                        &cert_shown,
+                        Problem::CertificateNotBase64 {
+                            option: "local_cert",
+                        },
+                    )
                 })?);
             } else if block.label.ends_with("PRIVATE KEY") && key.is_none() {
                 key = Some(KeySource::Pem(block));
@@ -82,10 +85,7 @@ fn certified_key(
         (Vec::new(), None)
     };
     if chain.is_empty() {
-        return Err(Error::Credentials(format!(
-            "local_cert '{cert_shown}' holds no certificate (expected a PEM file with a \
-             'BEGIN CERTIFICATE' block, or a PKCS#12 file)"
-        )));
+        return Err(Error::credentials(&cert_shown, Problem::NoCertificate));
     }
 
     let (key_source, key_path) = match local_pk {
@@ -94,21 +94,12 @@ fn certified_key(
             let block = pem_blocks(&pk_data)
                 .into_iter()
                 .find(|b| b.label.ends_with("PRIVATE KEY"))
-                .ok_or_else(|| {
-                    Error::Credentials(format!(
-                        "local_pk '{}' holds no private key (expected a PEM 'BEGIN ... PRIVATE KEY' block)",
-                        pk_path.display()
-                    ))
-                })?;
+                .ok_or_else(|| Error::credentials(pk_path.display(), Problem::NoKeyInLocalPk))?;
             (KeySource::Pem(block), pk_path)
         }
         None => match key_in_cert {
             Some(source) => (source, cert_path),
-            None => {
-                return Err(Error::Credentials(format!(
-                "no private key in local_cert '{cert_shown}': add it to the file or set local_pk"
-            )))
-            }
+            None => return Err(Error::credentials(&cert_shown, Problem::NoKeyInLocalCert)),
         },
     };
 
@@ -121,19 +112,18 @@ fn certified_key(
                 if decrypted {
                     wrong_passphrase(key_path.display())
                 } else {
-                    Error::Credentials(format!(
-                        "the private key in '{}' cannot be used: {e}",
-                        key_path.display()
-                    ))
+                    Error::credentials(key_path.display(), Problem::KeyUnusable(e.to_string()))
                 }
             })?;
     let certified = CertifiedKey::new(chain, key);
     match certified.keys_match() {
         Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
-            Err(Error::Credentials(format!(
-                "the private key in '{}' does not match the certificate in '{cert_shown}'",
-                key_path.display()
-            )))
+            Err(Error::credentials(
+                key_path.display(),
+                Problem::KeyMismatch {
+                    certificate: cert_shown.to_string(),
+                },
+            ))
         }
         // Matching, or not checkable (a key type without a public key, or a
         // certificate webpki cannot parse, such as an X.509 v1 one): the server judges.
@@ -174,7 +164,7 @@ mod tests {
             client_key_from_bytes(&read("ec.crt"), name, Some((&ec_key, key_name)), Some(PASS))
                 .unwrap();
         assert!(key.keys_match().is_ok());
-        let Err(Error::Credentials(msg)) = client_key_from_bytes(
+        let Err(Error::Credentials(e)) = client_key_from_bytes(
             &read("ec.crt"),
             name,
             Some((&ec_key, key_name)),
@@ -183,13 +173,14 @@ mod tests {
             panic!("a wrong passphrase loaded");
         };
         assert_eq!(
-            msg,
+            e.to_string(),
             "wrong passphrase for the private key in 'in-memory.key'"
         );
-        let Err(Error::Credentials(msg)) = client_key_from_bytes(b"\x30garbage", name, None, None)
+        let Err(Error::Credentials(e)) = client_key_from_bytes(b"\x30garbage", name, None, None)
         else {
             panic!("garbage loaded");
         };
+        let msg = e.to_string();
         assert!(
             msg.starts_with("local_cert 'in-memory.pem' holds no certificate"),
             "{msg}"

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use super::pem::PemBlock;
 use super::pkcs8::{decrypt_pkcs8, Pkcs8Error};
 use super::traditional::{decrypt_traditional, TraditionalError};
-use crate::error::{Error, Result};
+use crate::error::{CredentialsProblem as Problem, Error, Result};
 
 /// Where the private key was found, still in its file form.
 pub(super) enum KeySource {
@@ -25,7 +25,7 @@ pub(super) enum KeySource {
 /// The message for a key a passphrase did not decrypt (also used when the
 /// decrypted bytes turn out unusable, which a wrong passphrase causes too).
 pub(super) fn wrong_passphrase(shown: impl Display) -> Error {
-    Error::Credentials(format!("wrong passphrase for the private key in '{shown}'"))
+    Error::credentials(shown, Problem::WrongKeyPassphrase)
 }
 
 /// Turns the key as found in the file into DER; the flag says whether a
@@ -42,16 +42,8 @@ pub(super) fn key_der(
         }
         KeySource::Pem(block) => block,
     };
-    let need_passphrase = || {
-        Error::Credentials(format!(
-            "the private key in '{shown}' is encrypted: set the 'passphrase' option"
-        ))
-    };
-    let bad_base64 = || {
-        Error::Credentials(format!(
-            "the private key in '{shown}' is not valid base64 PEM"
-        ))
-    };
+    let need_passphrase = || Error::credentials(&shown, Problem::KeyNeedsPassphrase);
+    let bad_base64 = || Error::credentials(&shown, Problem::KeyNotBase64);
 
     let der = block.secret_bytes().ok_or_else(bad_base64)?;
     match block.label.as_str() {
@@ -59,35 +51,30 @@ pub(super) fn key_der(
         "ENCRYPTED PRIVATE KEY" => {
             let passphrase = passphrase.ok_or_else(need_passphrase)?;
             let plain = decrypt_pkcs8(&der, passphrase).map_err(|why| match why {
-                Pkcs8Error::Unreadable(e) => Error::Credentials(format!(
-                    "the encrypted private key in '{shown}' cannot be read ({e}): apns decrypts \
-                     PBES2 keys (AES or 3DES, PBKDF2); convert it with \
-                     'openssl pkcs8 -topk8 -v2 aes-256-cbc'"
-                )),
+                Pkcs8Error::Unreadable(e) => {
+                    Error::credentials(&shown, Problem::EncryptedKeyUnreadable(e.to_string()))
+                }
                 Pkcs8Error::WrongPassphrase => wrong_passphrase(&shown),
-                Pkcs8Error::Unsupported(other) => Error::Credentials(format!(
-                    "the private key in '{shown}' uses an encryption apns cannot decrypt ({other}): \
-                     re-encrypt it with 'openssl pkcs8 -topk8 -v2 aes-256-cbc'"
-                )),
+                Pkcs8Error::Unsupported(other) => Error::credentials(
+                    &shown,
+                    Problem::Pkcs8EncryptionUnsupported(other.to_string()),
+                ),
             })?;
             Ok((PrivatePkcs8KeyDer::from(plain.to_vec()).into(), true))
         }
         "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {
             let (der, decrypted) = if block.is_encrypted() {
                 let passphrase = passphrase.ok_or_else(need_passphrase)?;
-                let dek = block.header("DEK-Info").ok_or_else(|| {
-                    Error::Credentials(format!(
-                        "the encrypted private key in '{shown}' has no DEK-Info header"
-                    ))
-                })?;
+                let dek = block
+                    .header("DEK-Info")
+                    .ok_or_else(|| Error::credentials(&shown, Problem::NoDekInfo))?;
                 let plain = decrypt_traditional(dek, passphrase.as_bytes(), &der).map_err(
                     |why| match why {
                         TraditionalError::Unpad => wrong_passphrase(&shown),
-                        TraditionalError::Unsupported(what) => Error::Credentials(format!(
-                            "the private key in '{shown}' uses an encryption apns cannot decrypt \
-                             ({what}): use AES-128/192/256-CBC or DES-EDE3-CBC, or convert it with \
-                             'openssl pkcs8 -topk8 -v2 aes-256-cbc'"
-                        )),
+                        TraditionalError::Unsupported(what) => Error::credentials(
+                            &shown,
+                            Problem::TraditionalEncryptionUnsupported(what.to_string()),
+                        ),
                     },
                 )?;
                 (plain, true)
@@ -101,9 +88,9 @@ pub(super) fn key_der(
             };
             Ok((key, decrypted))
         }
-        other => Err(Error::Credentials(format!(
-            "the private key in '{shown}' is of an unsupported type '{other}' \
-             (use an RSA or EC key)"
-        ))),
+        other => Err(Error::credentials(
+            &shown,
+            Problem::UnsupportedKeyType(other.to_string()),
+        )),
     }
 }

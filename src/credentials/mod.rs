@@ -22,7 +22,7 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::{CredentialsProblem, Error, Result};
 
 mod cafile;
 mod client;
@@ -40,7 +40,13 @@ pub use client::{client_key_from_bytes, client_key_from_files};
 
 /// Reads a whole file, or says which option names it and why it cannot be read.
 fn read_file(path: &Path, option: &str) -> Result<Zeroizing<Vec<u8>>> {
-    std::fs::read(path)
-        .map(Zeroizing::new)
-        .map_err(|e| Error::Credentials(format!("cannot read {option} '{}': {e}", path.display())))
+    std::fs::read(path).map(Zeroizing::new).map_err(|e| {
+        Error::credentials(
+            path.display(),
+            CredentialsProblem::Unreadable {
+                option: option.to_string(),
+                cause: e.to_string(),
+            },
+        )
+    })
 }

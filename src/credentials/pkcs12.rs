@@ -7,7 +7,7 @@ use std::path::Path;
 use rustls::pki_types::CertificateDer;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::{CredentialsProblem as Problem, Error, Result};
 
 /// A PKCS#12 file's certificate chain (leaf first) and its PKCS#8 key.
 pub(super) type Pkcs12Contents = (Vec<CertificateDer<'static>>, Option<Zeroizing<Vec<u8>>>);
@@ -22,24 +22,19 @@ pub(super) fn load_pkcs12(
     use p12_keystore::error::Error as P12Error;
 
     let shown = path.display();
-    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(
-        data,
-        passphrase.unwrap_or(""),
-    )
-    .map_err(|e| match e {
-        P12Error::MacError(_) | P12Error::UnpadError | P12Error::Pkcs5Error(_) => {
-            Error::Credentials(match passphrase {
-                None => format!(
-                    "the PKCS#12 file '{shown}' is protected by a passphrase: set the 'passphrase' option"
-                ),
-                Some(_) => format!("wrong passphrase for the PKCS#12 file '{shown}'"),
-            })
-        }
-        other => Error::Credentials(format!(
-            "local_cert '{shown}' holds no certificate: it is neither PEM nor a readable \
-             PKCS#12 file ({other})"
-        )),
-    })?;
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(data, passphrase.unwrap_or(""))
+        .map_err(|e| match e {
+            P12Error::MacError(_) | P12Error::UnpadError | P12Error::Pkcs5Error(_) => {
+                Error::credentials(
+                    &shown,
+                    match passphrase {
+                        None => Problem::P12NeedsPassphrase,
+                        Some(_) => Problem::P12WrongPassphrase,
+                    },
+                )
+            }
+            other => Error::credentials(&shown, Problem::NeitherPemNorP12(other.to_string())),
+        })?;
     let key_bag = archive.keys.first();
     let key = key_bag.map(|bag| Zeroizing::new(bag.key.as_der().to_vec()));
     let key_id = key_bag.and_then(|bag| bag.local_key_id.as_ref());

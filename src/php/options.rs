@@ -13,6 +13,7 @@ use std::time::Duration;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
 use zeroize::Zeroizing;
 
+use crate::error::CredentialsProblem;
 use crate::protocol::binary::Command;
 use crate::protocol::check_priority;
 pub use crate::sender::notification::SendOptions;
@@ -327,8 +328,10 @@ pub fn resolve_file(name: &str, path: &str) -> Result<String, Error> {
         }
     };
     let shown = absolute.display().to_string();
-    let unreadable =
-        |why: String| Error::Credentials(format!("{name} file '{shown}' cannot be read: {why}"));
+    let unreadable = |cause: String| {
+        let option = name.to_string();
+        Error::credentials(&shown, CredentialsProblem::Inaccessible { option, cause })
+    };
     let real = std::fs::canonicalize(&absolute).map_err(|e| unreadable(io_reason(&e)))?;
     if real.is_dir() {
         return Err(unreadable("it is a directory".into()));

@@ -31,7 +31,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::PrivatePkcs8KeyDer;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::error::{Error, Result};
+use crate::error::{CredentialsProblem, Error, Result};
 
 /// A token is refreshed once it is this old (seconds): well inside Apple's hour.
 pub const REFRESH_AFTER: u64 = 50 * 60;
@@ -67,31 +67,22 @@ impl SigningKey {
         } else {
             let path = input.trim();
             let shown = format!("auth_key '{path}'");
-            let data = std::fs::read(path)
-                .map_err(|e| Error::Credentials(format!("cannot read {shown}: {e}")))?;
+            let data = std::fs::read(path).map_err(|e| {
+                Error::credentials(&shown, CredentialsProblem::AuthKeyUnreadable(e.to_string()))
+            })?;
             (Zeroizing::new(data), shown)
         };
         let der = PrivatePkcs8KeyDer::from_pem_slice(&text)
             .map(Zeroizing::new)
-            .map_err(|_| {
-                Error::Credentials(format!(
-                    "{shown} holds no PKCS#8 key (expected an Apple .p8 file with a \
-                     '-----BEGIN PRIVATE KEY-----' block)"
-                ))
-            })?;
+            .map_err(|_| Error::credentials(&shown, CredentialsProblem::NoPkcs8Key))?;
         Self::from_pkcs8_der(der.secret_pkcs8_der(), &shown)
     }
 
     /// Loads a PKCS#8 DER key; `shown` names where it came from, for messages.
     pub fn from_pkcs8_der(der: &[u8], shown: &str) -> Result<SigningKey> {
         let rng = SystemRandom::new();
-        let pair =
-            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng).map_err(|e| {
-                Error::Credentials(format!(
-                    "{shown} is not a usable EC P-256 key for ES256 ({e}): APNs auth keys \
-                     are the .p8 files made in the Apple Developer account"
-                ))
-            })?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
+            .map_err(|e| Error::credentials(shown, CredentialsProblem::NotP256(e.to_string())))?;
         let digest = ring::digest::digest(&ring::digest::SHA256, pair.public_key().as_ref());
         let mut fingerprint = [0u8; 32];
         fingerprint.copy_from_slice(digest.as_ref());

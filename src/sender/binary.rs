@@ -39,7 +39,7 @@ use super::failure::not_delivered;
 use super::identifiers::Identifiers;
 use super::window::{Outcome, Window};
 use super::{Failure, Stats};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TimeoutError, Unfinished};
 use crate::protocol::binary::{self, Command, ErrorResponse, Frame, Parsed};
 use crate::protocol::token;
 use crate::transport::{Connector, Interest, Link};
@@ -257,12 +257,13 @@ impl<C: Connector> Sender<C> {
             Goal::Unwritten(0),
             Some(Instant::now() + self.options.timeout),
         )? {
-            return Err(Error::Timeout(format!(
-                "could not hand {} notification(s) to {} within {} s",
-                self.window.len(),
-                self.connector.describe(),
-                self.options.timeout.as_secs_f64()
-            )));
+            return Err(Error::Timeout(TimeoutError {
+                peer: self.connector.describe(),
+                after: self.options.timeout,
+                what: Unfinished::Handing {
+                    notifications: self.window.len(),
+                },
+            }));
         }
         Ok(())
     }
@@ -672,8 +673,9 @@ impl<C: Connector> Sender<C> {
                     self.retry_at = None;
                     return Ok(());
                 }
-                Err(e @ Error::Tls(_)) => {
-                    // Refused credentials do not get better by retrying.
+                Err(e) if e.is_fatal() => {
+                    // Refused credentials (or an untrusted gateway) do not get
+                    // better by retrying; other TLS failures are retried below.
                     self.last_cause = e.to_string();
                     return Err(self.give_up());
                 }

@@ -8,7 +8,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IoError, IoFailure, Result, TimeoutError, Unfinished};
 use crate::protocol::feedback::{parse_all, Tuple};
 use crate::transport::{Connector, Interest, Link};
 
@@ -33,10 +33,12 @@ pub fn read_all<C: Connector>(connector: &mut C, timeout: Duration) -> Result<Ve
             Ok(n) => {
                 received.extend_from_slice(chunk.get(..n).unwrap_or_default());
                 if received.len() > MAX_FEEDBACK_BYTES {
-                    return Err(Error::Io(format!(
-                        "the feedback service at {} sent more than {MAX_FEEDBACK_BYTES} bytes without closing the connection",
-                        connector.describe()
-                    )));
+                    return Err(Error::Io(IoError {
+                        peer: connector.describe(),
+                        what: IoFailure::FeedbackTooLong {
+                            limit: MAX_FEEDBACK_BYTES,
+                        },
+                    }));
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -44,12 +46,13 @@ pub fn read_all<C: Connector>(connector: &mut C, timeout: Duration) -> Result<Ve
                     .wait(Interest::Read, Instant::now() + timeout)
                     .map_err(|e| read_error(connector, &e))?;
                 if !ready {
-                    return Err(Error::Timeout(format!(
-                        "the feedback service at {} sent nothing for {:.1} s (timeout) after {} bytes",
-                        connector.describe(),
-                        timeout.as_secs_f64(),
-                        received.len()
-                    )));
+                    return Err(Error::Timeout(TimeoutError {
+                        peer: connector.describe(),
+                        after: timeout,
+                        what: Unfinished::FeedbackRead {
+                            received: received.len(),
+                        },
+                    }));
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -60,20 +63,22 @@ pub fn read_all<C: Connector>(connector: &mut C, timeout: Duration) -> Result<Ve
     }
     let (tuples, trailing) = parse_all(&received);
     if trailing > 0 {
-        return Err(Error::Io(format!(
-            "the feedback service at {} closed the connection inside a tuple: {trailing} trailing bytes after {} whole tuples",
-            connector.describe(),
-            tuples.len()
-        )));
+        return Err(Error::Io(IoError {
+            peer: connector.describe(),
+            what: IoFailure::FeedbackCut {
+                trailing,
+                tuples: tuples.len(),
+            },
+        }));
     }
     Ok(tuples)
 }
 
 fn read_error<C: Connector>(connector: &C, e: &io::Error) -> Error {
-    Error::Io(format!(
-        "reading from the feedback service at {} failed: {e}",
-        connector.describe()
-    ))
+    Error::Io(IoError {
+        peer: connector.describe(),
+        what: IoFailure::FeedbackRead(e.to_string()),
+    })
 }
 
 #[cfg(test)]
@@ -132,9 +137,11 @@ mod tests {
     impl Connector for FakeConnector {
         type Link = FakeLink;
         fn connect(&mut self, _deadline: Instant) -> Result<FakeLink> {
-            self.link
-                .take()
-                .ok_or_else(|| Error::Connect("feedback.test:2196 refused".into()))
+            self.link.take().ok_or_else(|| {
+                Error::Connect(crate::error::ConnectError::Refused {
+                    peer: "feedback.test:2196".into(),
+                })
+            })
         }
         fn describe(&self) -> String {
             "feedback.test:2196".into()

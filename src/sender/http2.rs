@@ -49,6 +49,7 @@
 
 mod answers;
 mod as_engine;
+mod failure;
 mod heads;
 mod items;
 pub mod pool;
@@ -733,7 +734,7 @@ impl Http2Sender {
                     slot.next_connect_at = None;
                     slot.connect_failures = 0;
                 }
-                Err(e @ Error::Tls(_)) => refused = Some(e),
+                Err(e) if e.is_fatal() => refused = Some(e),
                 Err(e) => {
                     self.last_cause = e.to_string();
                     slot.conn = None;

@@ -21,11 +21,12 @@ use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, ClientConnection, ProtocolVersion, SignatureScheme};
 
 use super::endpoint::Endpoint;
-use super::socket::{poll_socket, seconds, tcp_connect};
+use super::failure::{TlsFailure, TlsFailureKind};
+use super::socket::{poll_socket, tcp_connect};
 use super::stream::TlsStream;
 use super::tls::{client_config, TlsOptions};
 use super::Connector;
-use crate::error::{Error, Result};
+use crate::error::{Error, IoError, IoFailure, Result, TimeoutError, Unfinished};
 
 /// How long, at most, `connect` waits after a TLS 1.3 handshake for the server's
 /// verdict on the client certificate (a session ticket, or an alert).
@@ -45,13 +46,18 @@ impl TlsStream {
         config: Arc<ClientConfig>,
         deadline: Instant,
     ) -> Result<TlsStream> {
-        let budget = seconds(deadline.saturating_duration_since(Instant::now()));
+        let budget = deadline.saturating_duration_since(Instant::now());
         let peer = endpoint.describe();
         let name = server_name_of(server_name, "peer_name")?;
         let client_auth = config.client_auth_cert_resolver.has_certs();
 
-        let sock = tcp_connect(endpoint, &peer, deadline, &budget)?;
-        let setup = |e: io::Error| Error::Io(format!("cannot set up the socket to {peer}: {e}"));
+        let sock = tcp_connect(endpoint, &peer, deadline, budget)?;
+        let setup = |e: io::Error| {
+            Error::Io(IoError {
+                peer: peer.clone(),
+                what: IoFailure::SocketSetup(e.to_string()),
+            })
+        };
         sock.set_nodelay(true).map_err(setup)?;
         sock.set_nonblocking(true).map_err(setup)?;
         // Per connection, note whether the server asks for a client certificate.
@@ -61,31 +67,35 @@ impl TlsStream {
             inner: Arc::clone(&config.client_auth_cert_resolver),
             asked: Arc::clone(&cert_requested),
         });
-        let conn = ClientConnection::new(Arc::new(config), name)
-            .map_err(|e| Error::Tls(format!("cannot start TLS with {peer}: {e}")))?;
+        let conn = ClientConnection::new(Arc::new(config), name).map_err(|e| {
+            let message = format!("cannot start TLS with {peer}: {e}");
+            Error::Tls(TlsFailure::new(TlsFailureKind::Setup, &peer, message))
+        })?;
 
         let mut stream = TlsStream::new(conn, sock, peer, server_name, client_auth);
-        stream.handshake(deadline, &budget, &cert_requested)?;
+        stream.handshake(deadline, budget, &cert_requested)?;
         Ok(stream)
     }
 
     fn handshake(
         &mut self,
         deadline: Instant,
-        budget: &str,
+        budget: Duration,
         cert_requested: &AtomicBool,
     ) -> Result<()> {
         let peer = self.peer.clone();
         let timed_out = || {
-            Error::Timeout(format!(
-                "TLS handshake with {peer} did not finish within {budget} s: the gateway \
-                 accepted the TCP connection but did not answer"
-            ))
+            Error::Timeout(TimeoutError {
+                peer: peer.clone(),
+                after: budget,
+                what: Unfinished::TlsHandshake,
+            })
         };
         let broke = |e: &io::Error| {
-            Error::Io(format!(
-                "the connection to {peer} broke during the TLS handshake: {e}"
-            ))
+            Error::Io(IoError {
+                peer: peer.clone(),
+                what: IoFailure::DuringHandshake(e.to_string()),
+            })
         };
 
         while self.conn.is_handshaking() {
@@ -99,8 +109,14 @@ impl TlsStream {
                     Ok(0) => {
                         self.eof = true;
                         self.process().map_err(Error::from)?;
-                        return Err(Error::Tls(format!(
+                        // Whatever the reason, nothing says a new attempt fails too.
+                        let message = format!(
                             "the gateway {peer} closed the connection during the TLS handshake"
+                        );
+                        return Err(Error::Tls(TlsFailure::new(
+                            TlsFailureKind::Protocol,
+                            &peer,
+                            message,
                         )));
                     }
                     Ok(_) => {
@@ -159,9 +175,14 @@ impl TlsStream {
                 Ok(0) => {
                     self.eof = true;
                     self.process().map_err(Error::from)?;
-                    return Err(Error::Tls(format!(
+                    let message = format!(
                         "the gateway {peer} closed the connection right after the TLS \
                          handshake: it may have refused the client certificate"
+                    );
+                    return Err(Error::Tls(TlsFailure::new(
+                        TlsFailureKind::ClientCertRefused,
+                        &peer,
+                        message,
                     )));
                 }
                 Ok(_) => {
@@ -171,17 +192,20 @@ impl TlsStream {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     let ready = poll_socket(&self.sock, true, false, until).map_err(|e| {
-                        Error::Io(format!("cannot wait for the gateway {peer}: {e}"))
+                        Error::Io(IoError {
+                            peer: peer.clone(),
+                            what: IoFailure::Wait(e.to_string()),
+                        })
                     })?;
                     if !ready {
                         return Ok(());
                     }
                 }
                 Err(e) => {
-                    return Err(Error::Io(format!(
-                        "the connection to {peer} broke right after the TLS handshake ({e}): \
-                         the gateway may have refused the client certificate"
-                    )))
+                    return Err(Error::Io(IoError {
+                        peer,
+                        what: IoFailure::AfterHandshake(e.to_string()),
+                    }))
                 }
             }
         }
@@ -431,8 +455,8 @@ mod tests {
             l.local_addr().unwrap().port()
         };
         match TlsStream::connect(&local(port), "localhost", client(None, "ca.pem"), soon()) {
-            Err(Error::Connect(m)) => assert_eq!(
-                m,
+            Err(e @ Error::Connect(_)) => assert_eq!(
+                e.to_string(),
                 format!("cannot connect to 127.0.0.1:{port}: connection refused (is the gateway running?)")
             ),
             other => panic!("{other:?}"),
@@ -453,8 +477,8 @@ mod tests {
         );
         let took = started.elapsed();
         match r {
-            Err(Error::Timeout(m)) => assert_eq!(
-                m,
+            Err(e @ Error::Timeout(_)) => assert_eq!(
+                e.to_string(),
                 format!(
                     "TLS handshake with 127.0.0.1:{port} did not finish within 1 s: the gateway \
                      accepted the TCP connection but did not answer"

@@ -1,12 +1,16 @@
-//! The text of TLS failures: what a user reads when a TLS connection cannot be
-//! made or breaks, and whether reconnecting can help.
+//! TLS failures as data: their [`TlsFailureKind`] (whether reconnecting can
+//! help), the peer, and the message a user reads.
 //!
 //! `classify` turns a rustls error into a [`TlsFailure`] whose message says
 //! what to fix ("the server certificate of host:port is not trusted…: add its CA
 //! with the 'cafile' option", "the gateway host:port refused the client
 //! certificate (TLS alert unknown_ca)"). From `connect` it becomes an
-//! [`Error::Tls`]; from `read` and `write` an `io::Error` carrying it, which
-//! [`is_fatal_tls`] tells apart from a dropped connection.
+//! [`Error::Tls`] (which keeps it whole: engines decide on
+//! [`TlsFailure::is_fatal`], never on the text); from `read` and `write` an
+//! `io::Error` carrying it, which [`is_fatal_tls`] tells apart from a dropped
+//! connection. [`rustls_error`] finds the rustls error inside an `io::Error`
+//! (how tokio-rustls and h2 pass it on) and [`kind_of`] says what kind it is,
+//! so the HTTP/2 engine classifies its failures from the same values.
 
 use std::fmt;
 use std::io;
@@ -22,18 +26,38 @@ pub enum TlsFailureKind {
     ClientCertRefused,
     /// The server certificate did not verify. Retrying cannot help.
     ServerNotTrusted,
-    /// Any other TLS protocol failure (a corrupted record, an unexpected alert…).
+    /// Any other TLS protocol failure (a corrupted record, an unexpected alert,
+    /// a connection closed during the handshake…): a reconnect may work.
     Protocol,
+    /// This client could not start TLS at all (its own configuration). Retrying
+    /// cannot help.
+    Setup,
 }
 
 /// A TLS failure with the message the user sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFailure {
     kind: TlsFailureKind,
+    /// The gateway as `host:port`.
+    peer: String,
+    /// The whole message (it names the peer): the wordings differ too much
+    /// between rustls causes and connect steps to be one template.
     message: String,
 }
 
 impl TlsFailure {
+    pub fn new(kind: TlsFailureKind, peer: &str, message: String) -> TlsFailure {
+        TlsFailure {
+            kind,
+            peer: peer.to_string(),
+            message,
+        }
+    }
+
+    pub fn peer(&self) -> &str {
+        &self.peer
+    }
+
     pub fn kind(&self) -> TlsFailureKind {
         self.kind
     }
@@ -42,12 +66,14 @@ impl TlsFailure {
         &self.message
     }
 
-    /// True when reconnecting cannot help: a refused client certificate or an
-    /// untrusted server.
+    /// True when reconnecting cannot help: a refused client certificate, an
+    /// untrusted server, or a TLS setup that cannot start.
     pub fn is_fatal(&self) -> bool {
         matches!(
             self.kind,
-            TlsFailureKind::ClientCertRefused | TlsFailureKind::ServerNotTrusted
+            TlsFailureKind::ClientCertRefused
+                | TlsFailureKind::ServerNotTrusted
+                | TlsFailureKind::Setup
         )
     }
 
@@ -73,8 +99,15 @@ impl std::error::Error for TlsFailure {}
 
 impl From<TlsFailure> for Error {
     fn from(f: TlsFailure) -> Error {
-        Error::Tls(f.message)
+        Error::Tls(f)
     }
+}
+
+/// The rustls error an `io::Error` carries (as tokio-rustls reports a failed
+/// handshake or record), if any.
+pub fn rustls_error(e: &io::Error) -> Option<&rustls::Error> {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
 }
 
 /// The TLS failure inside an `io::Error` returned by a [`TlsStream`](super::stream::TlsStream), if any.
@@ -123,18 +156,47 @@ fn alert_name(alert: AlertDescription) -> String {
     name.to_string()
 }
 
-/// Turns a rustls error into the message a user can act on.
-pub(super) fn classify(
+/// The alerts by which a gateway refuses (or asks for) the client certificate.
+fn about_client_cert(alert: AlertDescription) -> bool {
+    matches!(
+        alert,
+        AlertDescription::BadCertificate
+            | AlertDescription::UnsupportedCertificate
+            | AlertDescription::CertificateRevoked
+            | AlertDescription::CertificateExpired
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::UnknownCA
+            | AlertDescription::AccessDenied
+            | AlertDescription::CertificateRequired
+            | AlertDescription::HandshakeFailure
+    )
+}
+
+/// What kind of failure a rustls error is: an untrusted server certificate, a
+/// refused client certificate, or any other TLS failure.
+pub fn kind_of(err: &rustls::Error) -> TlsFailureKind {
+    match err {
+        rustls::Error::InvalidCertificate(_) => TlsFailureKind::ServerNotTrusted,
+        rustls::Error::AlertReceived(alert) if about_client_cert(*alert) => {
+            TlsFailureKind::ClientCertRefused
+        }
+        _ => TlsFailureKind::Protocol,
+    }
+}
+
+/// Turns a rustls error into a failure of its [`kind_of`] with the message a
+/// user can act on.
+pub fn classify(
     err: &rustls::Error,
     peer: &str,
     server_name: &str,
     client_auth: bool,
 ) -> TlsFailure {
-    use TlsFailureKind as K;
-    let (kind, message) = match err {
+    let message = match err {
         rustls::Error::InvalidCertificate(cause) => {
             let hint = match cause {
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                CertificateError::NotValidForName
+                | CertificateError::NotValidForNameContext { .. } => {
                     format!(
                         "it is not valid for the name '{server_name}': set the 'peer_name' \
                          option to a name the certificate holds"
@@ -148,52 +210,31 @@ pub(super) fn classify(
                 }
                 _ => "add its CA with the 'cafile' option".to_string(),
             };
-            (
-                K::ServerNotTrusted,
-                format!("the server certificate of {peer} is not trusted ({err}): {hint}"),
-            )
+            format!("the server certificate of {peer} is not trusted ({err}): {hint}")
         }
         rustls::Error::AlertReceived(alert) => {
             let name = alert_name(*alert);
-            let about_client_cert = matches!(
-                alert,
-                AlertDescription::BadCertificate
-                    | AlertDescription::UnsupportedCertificate
-                    | AlertDescription::CertificateRevoked
-                    | AlertDescription::CertificateExpired
-                    | AlertDescription::CertificateUnknown
-                    | AlertDescription::UnknownCA
-                    | AlertDescription::AccessDenied
-                    | AlertDescription::CertificateRequired
-                    | AlertDescription::HandshakeFailure
-            );
-            if about_client_cert && client_auth {
-                (
-                    K::ClientCertRefused,
-                    format!("the gateway {peer} refused the client certificate (TLS alert {name})"),
-                )
-            } else if about_client_cert {
-                (
-                    K::ClientCertRefused,
-                    format!(
-                        "the gateway {peer} refused the TLS connection (TLS alert {name}): it \
-                         probably requires a client certificate: set the 'local_cert' option"
-                    ),
+            if about_client_cert(*alert) && client_auth {
+                format!("the gateway {peer} refused the client certificate (TLS alert {name})")
+            } else if about_client_cert(*alert) {
+                format!(
+                    "the gateway {peer} refused the TLS connection (TLS alert {name}): it \
+                     probably requires a client certificate: set the 'local_cert' option"
                 )
             } else {
-                (
-                    K::Protocol,
-                    format!("the gateway {peer} ended the TLS connection (TLS alert {name})"),
-                )
+                format!("the gateway {peer} ended the TLS connection (TLS alert {name})")
             }
         }
-        rustls::Error::PeerIncompatible(why) => (
-            K::Protocol,
-            format!("the gateway {peer} and this client share no usable TLS version or cipher ({why:?})"),
+        rustls::Error::PeerIncompatible(why) => format!(
+            "the gateway {peer} and this client share no usable TLS version or cipher ({why:?})"
         ),
-        other => (K::Protocol, format!("TLS error with {peer}: {other}")),
+        other => format!("TLS error with {peer}: {other}"),
     };
-    TlsFailure { kind, message }
+    TlsFailure {
+        kind: kind_of(err),
+        peer: peer.to_string(),
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -227,7 +268,9 @@ mod tests {
             assert!(is_fatal_tls(&e), "{alert:?}");
             assert_eq!(e.kind(), io::ErrorKind::Other);
             assert_eq!(e.to_string(), f.message());
-            assert_eq!(Error::from(f.clone()), Error::Tls(f.message().to_string()));
+            assert_eq!(Error::from(f.clone()), Error::Tls(f.clone()));
+            assert_eq!(Error::from(f.clone()).to_string(), f.message());
+            assert_eq!(f.peer(), peer);
         }
         let untrusted = classify(
             &rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),

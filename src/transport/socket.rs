@@ -9,24 +9,30 @@ use std::time::{Duration, Instant};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 use super::endpoint::Endpoint;
-use crate::error::{Error, Result};
+use crate::error::{ConnectError, Error, Result, TimeoutError, Unfinished};
 
 /// Resolves and connects over TCP, trying each address with the time left.
 pub(super) fn tcp_connect(
     endpoint: &Endpoint,
     peer: &str,
     deadline: Instant,
-    budget: &str,
+    budget: Duration,
 ) -> Result<TcpStream> {
     let host = endpoint.host.as_str();
     let addrs: Vec<SocketAddr> = (host, endpoint.port)
         .to_socket_addrs()
-        .map_err(|e| Error::Connect(format!("cannot resolve host '{host}': {e}")))?
+        .map_err(|e| {
+            Error::Connect(ConnectError::Resolve {
+                host: host.to_string(),
+                cause: e.to_string(),
+            })
+        })?
         .collect();
     if addrs.is_empty() {
-        return Err(Error::Connect(format!(
-            "cannot resolve host '{host}': no address found"
-        )));
+        return Err(Error::Connect(ConnectError::Resolve {
+            host: host.to_string(),
+            cause: "no address found".to_string(),
+        }));
     }
     let (mut refused, mut timed_out, mut other) = (false, false, None);
     for addr in addrs {
@@ -49,17 +55,18 @@ pub(super) fn tcp_connect(
             Err(e) => other = Some(e),
         }
     }
+    let peer = peer.to_string();
     if refused {
-        Err(Error::Connect(format!(
-            "cannot connect to {peer}: connection refused (is the gateway running?)"
-        )))
+        Err(Error::Connect(ConnectError::Refused { peer }))
     } else if timed_out {
-        Err(Error::Timeout(format!(
-            "timed out after {budget} s connecting to {peer}"
-        )))
+        Err(Error::Timeout(TimeoutError {
+            peer,
+            after: budget,
+            what: Unfinished::TcpConnect,
+        }))
     } else {
-        let why = other.map_or_else(|| "no usable address".to_string(), |e| e.to_string());
-        Err(Error::Connect(format!("cannot connect to {peer}: {why}")))
+        let cause = other.map_or_else(|| "no usable address".to_string(), |e| e.to_string());
+        Err(Error::Connect(ConnectError::Failed { peer, cause }))
     }
 }
 
@@ -97,26 +104,5 @@ pub(super) fn poll_socket(
             Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
-    }
-}
-
-/// `1`, `2.5`: seconds as messages show them.
-pub(super) fn seconds(d: Duration) -> String {
-    let tenths = (d.as_millis() + 50) / 100;
-    if tenths % 10 == 0 {
-        format!("{}", tenths / 10)
-    } else {
-        format!("{}.{}", tenths / 10, tenths % 10)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seconds_read_as_messages_show_them() {
-        assert_eq!(seconds(Duration::from_millis(999)), "1");
-        assert_eq!(seconds(Duration::from_millis(2500)), "2.5");
     }
 }

@@ -197,7 +197,7 @@ pub(super) fn soon() -> Instant {
 
 pub(super) fn tls_error(r: Result<TlsStream>) -> String {
     match r {
-        Err(Error::Tls(m)) => m,
+        Err(Error::Tls(f)) => f.message().to_string(),
         other => panic!("expected a TLS error, got {other:?}"),
     }
 }

@@ -22,7 +22,7 @@ use rustls::{ClientConfig, RootCertStore};
 use zeroize::Zeroizing;
 
 use crate::credentials::{client_key_from_files, trust_anchors};
-use crate::error::{Error, Result};
+use crate::error::{CredentialsProblem, Error, Result};
 
 /// The TLS-related connection options, as the PHP layer parsed them.
 #[derive(Clone, Default)]
@@ -101,10 +101,13 @@ fn root_store(cafile: Option<&Path>) -> Result<RootCertStore> {
     let certs = trust_anchors(path)?;
     for (i, cert) in certs.into_iter().enumerate() {
         roots.add(cert).map_err(|e| {
-            Error::Credentials(format!(
-                "cafile '{shown}': certificate #{} cannot be used as a trust anchor: {e}",
-                i + 1
-            ))
+            Error::credentials(
+                &shown,
+                CredentialsProblem::UnusableTrustAnchor {
+                    number: i + 1,
+                    cause: e.to_string(),
+                },
+            )
         })?;
     }
     Ok(roots)
@@ -128,7 +131,7 @@ mod tests {
     fn credentials_error(o: &TlsOptions) -> String {
         match client_config(o, &[]) {
             Ok(_) => panic!("{o:?} loaded, but should not"),
-            Err(Error::Credentials(m)) => m,
+            Err(e @ Error::Credentials(_)) => e.to_string(),
             Err(other) => panic!("{o:?}: not a Credentials error: {other:?}"),
         }
     }

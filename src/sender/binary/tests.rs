@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use super::*;
 use crate::protocol::binary::check;
+use crate::transport::failure::classify;
 
 mod engine;
 
@@ -30,6 +31,9 @@ struct Script {
     error_delay: Duration,
     /// The gateway never answers anything (error responses are swallowed).
     mute: bool,
+    /// Connect attempts after the first connection fail, in turn, with the TLS
+    /// alerts these rustls errors are (then connects succeed again).
+    tls_failures: Vec<rustls::Error>,
 }
 
 #[derive(Default)]
@@ -41,6 +45,8 @@ struct Gateway {
     received: Vec<Vec<u8>>,
     accepted: u64,
     connections: u32,
+    /// Connect attempts, failed ones included.
+    attempts: u32,
 }
 
 type Shared = Rc<RefCell<Gateway>>;
@@ -183,10 +189,19 @@ impl Connector for FakeConnector {
     type Link = FakeLink;
     fn connect(&mut self, _deadline: Instant) -> Result<FakeLink> {
         let mut gw = self.0.borrow_mut();
+        gw.attempts += 1;
+        let failed = (gw.attempts - gw.connections - 1) as usize;
+        if gw.connections > 0 {
+            if let Some(tls) = gw.script.tls_failures.get(failed) {
+                let failure = classify(tls, "fake:2195", "fake", true);
+                return Err(failure.into());
+            }
+        }
         if gw.script.refuse_after.is_some_and(|n| gw.connections >= n) {
-            return Err(Error::Connect(
-                "cannot connect to fake:2195: connection refused".into(),
-            ));
+            return Err(Error::Connect(crate::error::ConnectError::Failed {
+                peer: "fake:2195".into(),
+                cause: "connection refused".into(),
+            }));
         }
         gw.connections += 1;
         gw.received.push(Vec::new());
@@ -459,6 +474,7 @@ fn everything_combined() {
         refuse_after: None,
         error_delay: Duration::ZERO,
         mute: false,
+        tls_failures: Vec::new(),
     };
     let (mut s, gw) = sender(script, options());
     let tokens = batch(4000, Some(100));
@@ -767,4 +783,76 @@ fn close_on_a_gateway_that_never_answers_reports_everything_unconfirmed() {
     assert!(failures.iter().all(|f| f.status == 255));
     // They may have been delivered (the gateway logged them): unconfirmed, not lost silently.
     assert_eq!(gw.borrow().log.len(), 3);
+}
+
+/// A gateway that shuts the connection down after 100 notifications, then fails the
+/// next connect attempts with `tls_failures`: what the sends and the flush
+/// said, and the failure list.
+fn reconnect_through(tls_failures: Vec<rustls::Error>) -> (Shared, Vec<String>, Vec<Failure>) {
+    let script = Script {
+        shutdown_every: Some(100),
+        tls_failures,
+        ..Script::default()
+    };
+    let (mut s, gw) = sender(script, options());
+    let mut errors = Vec::new();
+    for t in &batch(300, None) {
+        if let Err(e) = s.send(&framed(t)) {
+            errors.push(e.to_string());
+        }
+    }
+    let mut failures = match s.flush(None) {
+        Ok(failures) => failures,
+        Err(e) => {
+            errors.push(e.to_string());
+            Vec::new()
+        }
+    };
+    failures.extend(s.take_failures());
+    (gw, errors, failures)
+}
+
+#[test]
+fn a_tls_protocol_failure_at_reconnect_is_retried() {
+    use rustls::AlertDescription as A;
+    // Not about the client certificate: reconnecting may work, and does.
+    let (gw, errors, failures) = reconnect_through(vec![
+        rustls::Error::AlertReceived(A::DecodeError),
+        rustls::Error::AlertReceived(A::InternalError),
+    ]);
+    assert_eq!(errors, Vec::<String>::new());
+    assert_eq!(failures.len(), 0);
+    assert_eq!(audit(&gw, &batch(300, None), &HashSet::new()), (0, 0));
+    let gw = gw.borrow();
+    assert_eq!(gw.attempts, gw.connections + 2, "both failures retried");
+}
+
+#[test]
+fn a_refused_client_certificate_at_reconnect_gives_up_at_once() {
+    let (gw, errors, failures) = reconnect_through(vec![
+        rustls::Error::AlertReceived(
+            rustls::AlertDescription::UnknownCA
+        );
+        50
+    ]);
+    let first = errors.first().cloned().unwrap_or_default();
+    assert!(
+        first.starts_with(
+            "gave up on fake:2195 after 0.5 s without progress: the gateway fake:2195 refused \
+             the client certificate (TLS alert unknown_ca); "
+        ),
+        "{errors:?}"
+    );
+    let gw = gw.borrow();
+    assert_eq!(gw.connections, 1);
+    assert_eq!(gw.attempts, 2, "no retry after the refusal");
+    // Nothing lost: the first 100 reached the gateway, every other one is reported
+    // (or was refused to the caller by send()).
+    assert_eq!(gw.log.len(), 100);
+    assert!(failures.iter().all(|f| f.status == STATUS_NOT_DELIVERED));
+    let refused = errors
+        .iter()
+        .filter(|e| e.starts_with("not sent: "))
+        .count();
+    assert_eq!(failures.len() + refused, 200, "{errors:?}");
 }

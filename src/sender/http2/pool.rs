@@ -22,7 +22,10 @@ use h2::{Ping, PingPong};
 use rustls::pki_types::ServerName;
 use rustls::ClientConfig;
 
-use crate::error::{Error, Result};
+use super::failure::{self, TlsNote, TlsWatch};
+use crate::error::{
+    ConnectError, Error, ProtocolError, ProtocolFailure, Result, TimeoutError, Unfinished,
+};
 use crate::transport::endpoint::Endpoint;
 
 /// At most this much of a response body is kept.
@@ -50,6 +53,8 @@ pub struct ConnStats {
 pub(super) struct ConnState {
     pub(super) closed: AtomicBool,
     pub(super) cause: Mutex<String>,
+    /// The kind of TLS failure the stream saw, if it saw one.
+    pub(super) tls: TlsNote,
 }
 
 impl ConnState {
@@ -147,28 +152,40 @@ pub(super) async fn open(
     confirmed: bool,
 ) -> Result<Conn> {
     let peer = target.endpoint.describe();
-    let secs = timeout.as_secs_f64();
     let deadline = tokio::time::Instant::now() + timeout;
-    let within = |what: String| Error::Timeout(format!("{what} within {secs} s"));
+    let within = |what: Unfinished| {
+        Error::Timeout(TimeoutError {
+            peer: peer.clone(),
+            after: timeout,
+            what,
+        })
+    };
 
     let addr = (target.endpoint.host.as_str(), target.endpoint.port);
     let tcp = tokio::time::timeout_at(deadline, tokio::net::TcpStream::connect(addr))
         .await
-        .map_err(|_| within(format!("could not connect to {peer}")))?
-        .map_err(|e| Error::Connect(format!("cannot connect to {peer}: {e}")))?;
+        .map_err(|_| within(Unfinished::Http2Connect))?
+        .map_err(|e| {
+            Error::Connect(ConnectError::Failed {
+                peer: peer.clone(),
+                cause: e.to_string(),
+            })
+        })?;
     let _ = tcp.set_nodelay(true);
     let connector = tokio_rustls::TlsConnector::from(Arc::clone(&target.tls));
     let tls = tokio_rustls::TlsConnector::connect(&connector, target.server_name.clone(), tcp);
     let tls = tokio::time::timeout_at(deadline, tls)
         .await
-        .map_err(|_| within(format!("TLS handshake with {peer} did not finish")))?
-        .map_err(|e| Error::Tls(format!("TLS handshake with {peer} failed: {e}")))?;
+        .map_err(|_| within(Unfinished::Http2TlsHandshake))?
+        .map_err(|e| failure::tls_handshake_failed(&e, &peer))?;
     if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
-        return Err(Error::Connect(format!(
-            "{peer} does not speak HTTP/2 (it did not accept ALPN h2): for the binary \
-             protocol use an ssl:// URL"
-        )));
+        return Err(Error::Protocol(ProtocolError {
+            peer: peer.clone(),
+            what: ProtocolFailure::NotHttp2,
+        }));
     }
+    let state = Arc::new(ConnState::default());
+    let tls = TlsWatch::new(tls, Arc::clone(&state.tls));
     let (send, mut connection) = tokio::time::timeout_at(
         deadline,
         h2::client::Builder::new()
@@ -177,10 +194,14 @@ pub(super) async fn open(
             .handshake::<_, Bytes>(tls),
     )
     .await
-    .map_err(|_| within(format!("the HTTP/2 handshake with {peer} did not finish")))?
-    .map_err(|e| Error::Connect(format!("HTTP/2 handshake with {peer} failed: {e}")))?;
+    .map_err(|_| within(Unfinished::Http2Handshake))?
+    .map_err(|e| {
+        Error::Protocol(ProtocolError {
+            peer: peer.clone(),
+            what: ProtocolFailure::Handshake(e.to_string()),
+        })
+    })?;
     let mut ping = connection.ping_pong();
-    let state = Arc::new(ConnState::default());
     let driver_state = Arc::clone(&state);
     tokio::spawn(async move {
         if let Err(e) = connection.await {
@@ -194,21 +215,10 @@ pub(super) async fn open(
         let failed = |why: String| {
             let cause = state.cause();
             let cause = if cause.is_empty() { why } else { cause };
-            if cause.contains("alert") || cause.contains("certificate") {
-                Error::Tls(format!(
-                    "{peer} refused the connection after the TLS handshake: {cause} \
-                     (check the client certificate)"
-                ))
-            } else {
-                Error::Connect(format!("{peer} closed the HTTP/2 connection: {cause}"))
-            }
+            failure::closed_before_answer(&peer, cause, state.tls.get().copied())
         };
         match answered {
-            Err(_) => {
-                return Err(within(format!(
-                    "{peer} did not answer the HTTP/2 connection preface"
-                )))
-            }
+            Err(_) => return Err(within(Unfinished::Http2Preface)),
             Ok(Err(e)) => {
                 // Let the driver record why the connection ended.
                 tokio::task::yield_now().await;
