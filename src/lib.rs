@@ -21,13 +21,17 @@
 //!   stream the binary engine drives, and the text of TLS failures.
 //! - [`sender`]: the engines. Binary: the window of written notifications,
 //!   resending after error responses, shutdowns and drops, probes. HTTP/2:
-//!   streams in flight, retries, GOAWAY, token auth. Both: the failure list and
-//!   the stats; and the feedback service reader.
+//!   streams in flight, retries, GOAWAY, token auth. Both: one `Engine`
+//!   trait, the protocol-neutral notification, what a bad token becomes,
+//!   identifiers, back-off, the failure list and the stats; and the feedback
+//!   service reader.
+//! - [`option_names`]: which `$options` names each PHP call takes.
 //! - `php` (feature `php`): the thin binding that exposes `ApnsConnection` and
 //!   `ApnsException` to PHP.
 
 pub mod credentials;
 pub mod error;
+pub mod option_names;
 pub mod protocol;
 pub mod sender;
 pub mod transport;

@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use ext_php_rs::binary::Binary;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
@@ -34,12 +33,11 @@ use super::options::{
 };
 use super::persistent;
 use crate::protocol::binary::{self as wire, Frame};
-use crate::protocol::http2::SendOptions as Http2SendOptions;
 use crate::protocol::payload::{self, BINARY_MAX_PAYLOAD};
 use crate::protocol::token::{self, BINARY_TOKEN_LEN};
-use crate::sender::binary::Outgoing;
-use crate::sender::http2::Http2Notification;
-use crate::sender::{feedback, Failure};
+use crate::sender::engine::{CheckedPayload, Engine as CoreEngine, Visit};
+use crate::sender::notification::{Notification, Token};
+use crate::sender::{feedback, identifiers, Failure};
 use crate::transport::connect::TlsConnector;
 use crate::transport::endpoint::{Endpoint, Protocol};
 use crate::transport::tls::TlsOptions;
@@ -68,9 +66,6 @@ struct Inner {
     engine: RefCell<Option<Engine>>,
     /// With the `persistent` option: the key it is kept under when the object goes.
     keep_as: Option<String>,
-    /// The last payload that passed validation: a loop sending the same payload
-    /// validates its JSON once.
-    last_payload: RefCell<payload::LastValid>,
 }
 
 impl Drop for Inner {
@@ -124,7 +119,7 @@ impl ApnsConnection {
             let kept = keep_as.as_deref().and_then(persistent::take);
             let engine = match kept {
                 Some(mut engine) => {
-                    engine.hand_over(&options)?;
+                    engine.take_over(&options)?;
                     engine
                 }
                 None => Engine::connect(endpoint, &options, &tls_options(&options))?,
@@ -134,7 +129,6 @@ impl ApnsConnection {
                     url: url.clone(),
                     engine: RefCell::new(Some(engine)),
                     keep_as,
-                    last_payload: RefCell::new(payload::LastValid::default()),
                 }),
             })
         })
@@ -153,24 +147,15 @@ impl ApnsConnection {
                 options,
                 "ApnsConnection::send",
                 SEND_OPTIONS,
-                engine.protocol_kind(),
+                engine.protocol(),
             )?;
-            let identifier = match &mut *engine {
-                Engine::Binary(sender) => {
-                    let token = token::parse_binary(&deviceToken)?;
-                    let payload = self.payload(payload)?;
-                    sender.send(&outgoing(&options, &token, &payload, options.identifier))?
-                }
-                Engine::Http2(sender) => {
-                    let payload = json::payload(payload)?;
-                    sender.send(&http2_notification(
-                        &options,
-                        &deviceToken,
-                        &payload,
-                        options.identifier,
-                    ))?
-                }
-            };
+            let payload = json::payload(payload)?;
+            let identifier = engine.send(&Notification {
+                token: Token::Text(&deviceToken),
+                payload: &payload,
+                identifier: options.identifier,
+                options: &options,
+            })?;
             Ok(i64::from(identifier))
         })
     }
@@ -189,33 +174,30 @@ impl ApnsConnection {
                 options,
                 "ApnsConnection::sendMany",
                 SEND_MANY_OPTIONS,
-                engine.protocol_kind(),
+                engine.protocol(),
             )?;
-            let payload = match &*engine {
-                Engine::Binary(_) => self.payload(payload)?,
-                Engine::Http2(_) => Bytes::from(json::payload(payload)?),
-            };
+            let payload = json::payload(payload)?;
+            let checked = engine.check_payload(&payload)?;
             let resent_before = engine.stats().resent;
-            let mut batch = Batch {
-                engine: &mut engine,
-                options,
-                payload: &payload,
-                rejected: Vec::new(),
-                sent: 0,
-                position: 0,
-                progress: Progress::new(progress),
-            };
+            let mut progress = Progress::new(progress);
             if let Iterable::Array(array) = &deviceTokens {
-                batch.progress.total = i64::try_from(array.len()).ok();
+                progress.total = i64::try_from(array.len()).ok();
             }
-            iterate::for_each_value(deviceTokens, |value| batch.one(value))?;
             let Batch {
                 rejected,
                 sent,
                 position,
                 mut progress,
                 ..
-            } = batch;
+            } = engine.visit(Batch {
+                tokens: Some(deviceTokens),
+                options: &options,
+                payload: checked,
+                rejected: Vec::new(),
+                sent: 0,
+                position: 0,
+                progress,
+            })?;
             let mut failed = rejected;
             failed.extend(engine.flush(None)?);
             let resent = engine.stats().resent.saturating_sub(resent_before);
@@ -237,15 +219,7 @@ impl ApnsConnection {
     /// Writes whole frames (as packed by `pack()` or PHP's `pack()`); returns bytes.
     pub fn write(&self, frame: Binary<u8>) -> PhpResult<i64> {
         guard("ApnsConnection::write", || {
-            let written = match &mut *self.engine("write")? {
-                Engine::Binary(sender) => sender.write_frames(&frame)?,
-                Engine::Http2(_) => {
-                    return Err(Error::InvalidFrame(
-                        "write() takes binary-protocol frames, and this connection speaks the HTTP/2 API (https://): use send()"
-                            .into(),
-                    ))
-                }
-            };
+            let written = self.engine("write")?.write_frames(&frame)?;
             Ok(i64::try_from(written).unwrap_or(i64::MAX))
         })
     }
@@ -304,7 +278,7 @@ impl ApnsConnection {
             put(&mut out, "reconnects", count(stats.reconnects))?;
             put(&mut out, "bytes", count(stats.bytes))?;
             put(&mut out, "pending", count(stats.pending))?;
-            put(&mut out, "protocol", engine.protocol())?;
+            put(&mut out, "protocol", engine.protocol_name())?;
             put(&mut out, "connected", stats.connected)?;
             put(&mut out, "persistent", self.inner.keep_as.is_some())?;
             put(&mut out, "version", VERSION)?;
@@ -408,12 +382,12 @@ impl ApnsConnection {
                     put(
                         &mut out,
                         "protocol",
-                        engine.as_ref().map_or("", Engine::protocol),
+                        engine.as_ref().map_or("", |e| e.protocol_name()),
                     )?;
                     put(
                         &mut out,
                         "connected",
-                        engine.as_ref().is_some_and(Engine::is_connected),
+                        engine.as_ref().is_some_and(|e| e.is_connected()),
                     )?;
                 }
                 // Inside sendMany(): the engine is busy.
@@ -435,16 +409,6 @@ impl ApnsConnection {
         })?;
         RefMut::filter_map(cell, Option::as_mut).map_err(|_| Error::Closed)
     }
-
-    /// `$payload` as validated JSON; the same payload as last time is not re-validated.
-    fn payload(&self, value: &Zval) -> Result<Bytes, Error> {
-        let bytes = json::payload(value)?;
-        self.inner
-            .last_payload
-            .try_borrow_mut()
-            .map_err(|_| Error::Internal("payload cache busy".into()))?
-            .check(&bytes, BINARY_MAX_PAYLOAD)
-    }
 }
 
 fn tls_options(o: &ConnectOptions) -> TlsOptions {
@@ -464,48 +428,14 @@ fn binary_payload(value: &Zval) -> Result<Vec<u8>, Error> {
     Ok(bytes)
 }
 
-fn outgoing<'a>(
-    o: &SendOptions,
-    token: &'a [u8],
-    payload: &'a [u8],
-    identifier: Option<u32>,
-) -> Outgoing<'a> {
-    Outgoing {
-        command: o.command,
-        token,
-        payload,
-        identifier,
-        expiry: o.expiry,
-        priority: o.binary_priority(),
-    }
-}
-
-fn http2_notification<'a>(
-    o: &'a SendOptions,
-    token: &'a [u8],
-    payload: &'a [u8],
-    identifier: Option<u32>,
-) -> Http2Notification<'a> {
-    Http2Notification {
-        token,
-        payload,
-        identifier,
-        options: Http2SendOptions {
-            topic: o.topic.as_deref(),
-            push_type: o.push_type.as_deref(),
-            priority: o.priority,
-            expiration: (o.expiry != 0).then_some(u64::from(o.expiry)),
-            collapse_id: o.collapse_id.as_deref(),
-            apns_id: o.apns_id.as_deref(),
-        },
-    }
-}
-
-/// One `sendMany()` run: each token is checked, sent, and counted.
+/// One `sendMany()` run: each token is checked, sent, and counted. Run
+/// generic over the concrete engine ([`Engine::visit`]).
 struct Batch<'a, 'b> {
-    engine: &'a mut Engine,
-    options: SendOptions,
-    payload: &'a [u8],
+    /// Taken when the run starts.
+    tokens: Option<Iterable<'a>>,
+    options: &'a SendOptions,
+    /// Checked by the engine once, before the run.
+    payload: CheckedPayload<'a>,
     /// Tokens refused before sending, as failures.
     rejected: Vec<Failure>,
     sent: u64,
@@ -514,111 +444,44 @@ struct Batch<'a, 'b> {
     progress: Progress<'b>,
 }
 
+impl<'a, 'b> Visit for Batch<'a, 'b> {
+    type Output = Result<Batch<'a, 'b>, Error>;
+
+    fn visit<E: CoreEngine>(mut self, engine: &mut E) -> Self::Output {
+        if let Some(tokens) = self.tokens.take() {
+            iterate::for_each_value(tokens, |value| self.one(engine, value))?;
+        }
+        Ok(self)
+    }
+}
+
 impl Batch<'_, '_> {
-    /// Sends the token at the current position, or records why it cannot be sent.
-    /// A bad token is a failure of its own, never the end of the batch.
-    fn one(&mut self, value: &Zval) -> Result<(), Error> {
+    /// Sends the token at the current position, or records why it cannot be
+    /// sent (the core decides: [`crate::sender::reject`]). A bad token is a
+    /// failure of its own, never the end of the batch.
+    fn one<E: CoreEngine>(&mut self, engine: &mut E, value: &Zval) -> Result<(), Error> {
         let index = self.position;
         self.position += 1;
-        // With an `identifier` option, notification #i gets identifier + i.
-        let identifier = self
-            .options
-            .identifier
-            .map(|base| base.wrapping_add(u32::try_from(index & u64::from(u32::MAX)).unwrap_or(0)));
-        if matches!(self.engine, Engine::Http2(_)) {
-            self.one_http2(value, identifier, index)?;
-            return self.progress.tick(self.position);
-        }
-        match check_token(value) {
-            Ok(token) => {
-                if let Engine::Binary(sender) = &mut *self.engine {
-                    sender.send(&outgoing(&self.options, &token, self.payload, identifier))?;
-                }
-                self.sent += 1;
+        let value = value.dereference();
+        let not_text;
+        let token = match value.zend_str() {
+            Some(text) => Token::Text(text.as_bytes()),
+            None => {
+                not_text = type_name(value);
+                Token::NotText(&not_text)
             }
-            Err((status, token, why)) => self.rejected.push(Failure {
-                identifier: identifier.unwrap_or(0),
-                token,
-                status: u32::from(status),
-                reason: format!("{} (token #{index}: {why})", wire::status_reason(status)),
-                apns_id: None,
-                timestamp: None,
-            }),
+        };
+        let notification = Notification {
+            token,
+            payload: self.payload.bytes(),
+            identifier: identifiers::nth(self.options.identifier, index),
+            options: self.options,
+        };
+        match engine.send_or_reject(&notification, self.payload, index)? {
+            None => self.sent += 1,
+            Some(failure) => self.rejected.push(failure),
         }
         self.progress.tick(self.position)
-    }
-}
-
-impl Batch<'_, '_> {
-    /// HTTP/2: the token goes as text; the engine checks it (any length). A bad
-    /// one is a failure of its own (400 BadDeviceToken), never the end of the batch.
-    fn one_http2(
-        &mut self,
-        value: &Zval,
-        identifier: Option<u32>,
-        index: u64,
-    ) -> Result<(), Error> {
-        let Engine::Http2(sender) = &mut *self.engine else {
-            return Ok(());
-        };
-        let value = value.dereference();
-        let text = value.zend_str().map(|s| s.as_bytes()).unwrap_or_default();
-        let notification = http2_notification(&self.options, text, self.payload, identifier);
-        match sender.send(&notification) {
-            Ok(_) => self.sent += 1,
-            Err(Error::InvalidToken(why)) => self.rejected.push(Failure {
-                identifier: identifier.unwrap_or(0),
-                token: String::from_utf8_lossy(text).chars().take(200).collect(),
-                status: 400,
-                reason: format!("BadDeviceToken (token #{index}: {why})"),
-                apns_id: None,
-                timestamp: None,
-            }),
-            Err(e) => return Err(e),
-        }
-        Ok(())
-    }
-}
-
-/// A token of `sendMany()` as bytes, or (Apple's status, the token as given, why).
-fn check_token(value: &Zval) -> Result<[u8; BINARY_TOKEN_LEN], (u8, String, String)> {
-    let value = value.dereference();
-    let Some(text) = value.zend_str().map(|s| s.as_bytes()) else {
-        return Err((
-            wire::status::INVALID_TOKEN,
-            String::new(),
-            format!("expected a hex string, got {}", type_name(value)),
-        ));
-    };
-    if let Some(token) = token::parse_hex32(text) {
-        return Ok(token);
-    }
-    let shown = || {
-        let lossy = String::from_utf8_lossy(text);
-        lossy.chars().take(200).collect::<String>()
-    };
-    if text.iter().all(|c| matches!(c, b' ' | b'\t' | b'<' | b'>')) {
-        return Err((
-            wire::status::MISSING_DEVICE_TOKEN,
-            shown(),
-            "device token is empty".into(),
-        ));
-    }
-    match token::parse_hex(text, None) {
-        Err(e) => Err((wire::status::INVALID_TOKEN, shown(), e.to_string())),
-        Ok(bytes) if bytes.len() == BINARY_TOKEN_LEN => bytes.try_into().map_err(|_| {
-            (
-                wire::status::INVALID_TOKEN_SIZE,
-                shown(),
-                "wrong token length".into(),
-            )
-        }),
-        Ok(_) => {
-            let why = token::parse_hex(text, Some(BINARY_TOKEN_LEN))
-                .err()
-                .map_or_else(|| "wrong token length".to_string(), |e| e.to_string());
-            Err((wire::status::INVALID_TOKEN_SIZE, shown(), why))
-        }
     }
 }
 

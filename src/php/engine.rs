@@ -1,18 +1,20 @@
 //! The engine behind one `ApnsConnection`: the binary protocol's or HTTP/2's.
 //!
-//! `ApnsConnection` keeps one PHP surface for both protocols; this enum is where
-//! the calls split. Everything protocol-specific beyond connecting and the
-//! shared calls (`send`'s token and payload handling) stays in `connection.rs`.
+//! Connecting is where the protocols split (which engine, which credentials);
+//! after that every call goes through the core's one [`CoreEngine`] trait:
+//! [`Engine`] dereferences to `dyn CoreEngine` (one dispatch per PHP call), and
+//! [`Engine::visit`] runs a batch generic over the concrete engine (no dynamic
+//! dispatch per token).
 
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use super::options::ConnectOptions;
 use crate::error::{Error, Result};
-use crate::protocol::binary::ErrorResponse;
 use crate::protocol::jwt::SigningKey;
 use crate::sender::binary::{Options as BinaryOptions, Sender};
-use crate::sender::http2::{Auth, ConnStats, Http2Sender, Options as Http2Options};
-use crate::sender::{Failure, Stats};
+use crate::sender::engine::{Engine as CoreEngine, Tunables, Visit};
+use crate::sender::http2::{Auth, Http2Sender, Options as Http2Options};
 use crate::transport::connect::TlsConnector;
 use crate::transport::endpoint::{Endpoint, Protocol};
 use crate::transport::tls::TlsOptions;
@@ -23,6 +25,26 @@ use crate::transport::tls::TlsOptions;
 pub enum Engine {
     Binary(Sender<TlsConnector>),
     Http2(Http2Sender),
+}
+
+impl Deref for Engine {
+    type Target = dyn CoreEngine;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Engine::Binary(s) => s,
+            Engine::Http2(s) => s,
+        }
+    }
+}
+
+impl DerefMut for Engine {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Engine::Binary(s) => s,
+            Engine::Http2(s) => s,
+        }
+    }
 }
 
 impl Engine {
@@ -54,92 +76,22 @@ impl Engine {
         }
     }
 
-    /// Which protocol it speaks.
-    pub fn protocol_kind(&self) -> Protocol {
+    /// Runs `work` with the concrete engine (statically dispatched).
+    pub fn visit<V: Visit>(&mut self, work: V) -> V::Output {
         match self {
-            Engine::Binary(_) => Protocol::Binary,
-            Engine::Http2(_) => Protocol::Http2,
+            Engine::Binary(s) => work.visit(s),
+            Engine::Http2(s) => work.visit(s),
         }
     }
 
-    /// `'binary'` or `'http2'`, as `stats()` says.
-    pub fn protocol(&self) -> &'static str {
-        match self {
-            Engine::Binary(_) => "binary",
-            Engine::Http2(_) => "http2",
-        }
-    }
-
-    pub fn flush(&mut self, timeout: Option<std::time::Duration>) -> Result<Vec<Failure>> {
-        match self {
-            Engine::Binary(s) => s.flush(timeout),
-            Engine::Http2(s) => s.flush(timeout),
-        }
-    }
-
-    pub fn take_failures(&mut self) -> Vec<Failure> {
-        match self {
-            Engine::Binary(s) => s.take_failures(),
-            Engine::Http2(s) => s.take_failures(),
-        }
-    }
-
-    /// The binary protocol's error-response packets; HTTP/2 has none.
-    pub fn take_error_response(&mut self) -> Option<ErrorResponse> {
-        match self {
-            Engine::Binary(s) => s.take_error_response(),
-            Engine::Http2(_) => None,
-        }
-    }
-
-    pub fn stats(&self) -> Stats {
-        match self {
-            Engine::Binary(s) => s.stats(),
-            Engine::Http2(s) => s.stats(),
-        }
-    }
-
-    /// HTTP/2: the counters of each connection of the pool; `None` for the
-    /// binary protocol (one connection, whose counters are the totals).
-    pub fn connection_stats(&self) -> Option<Vec<ConnStats>> {
-        match self {
-            Engine::Binary(_) => None,
-            Engine::Http2(s) => Some(s.connection_stats()),
-        }
-    }
-
-    pub fn is_connected(&self) -> bool {
-        match self {
-            Engine::Binary(s) => s.is_connected(),
-            Engine::Http2(s) => s.is_connected(),
-        }
-    }
-
-    pub fn close(&mut self) -> Result<Vec<Failure>> {
-        match self {
-            Engine::Binary(s) => s.close(),
-            Engine::Http2(s) => s.close(),
-        }
-    }
-
-    /// Readies a persistent connection for keeping when its object goes away.
-    /// HTTP/2 answers every request, so its queue is simply settled.
-    pub fn release(&mut self) -> Result<()> {
-        match self {
-            Engine::Binary(s) => s.release(),
-            Engine::Http2(s) => s.flush(None).map(drop),
-        }
-    }
-
-    /// Hands a kept connection to a new owner (a later request).
-    pub fn hand_over(&mut self, options: &ConnectOptions) -> Result<()> {
-        match self {
-            Engine::Binary(s) => s.hand_over(binary_options(options)),
-            Engine::Http2(s) => {
-                drop(s.take_failures());
-                s.hand_over(http2_options(options))
-            }
-        }
+    /// Hands a kept connection to a new owner (a later request) with its options.
+    pub fn take_over(&mut self, options: &ConnectOptions) -> Result<()> {
+        self.deref_mut().hand_over(&Tunables {
+            timeout: options.timeout,
+            window: options.window,
+            max_streams: options.max_streams,
+            connections: options.connections,
+        })
     }
 }
 

@@ -1,8 +1,11 @@
 //! The `$options` arrays of `ApnsConnection`: names, types and ranges.
 //!
-//! Each option is checked here, with a message that names the option and the
-//! method, before anything is sent. What the values mean is the core's business:
-//! this module only turns PHP values into the core's option structs.
+//! Each option's PHP type and range is checked here, with a message that names
+//! the option and the method, before anything is sent. Which names each call
+//! takes is [`crate::option_names`]; what the values mean (and the priority's
+//! one check, [`check_priority`]) is the core's business: this module only
+//! turns PHP values into the core's option structs
+//! ([`SendOptions`] is [`crate::sender::notification`]'s).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,69 +14,14 @@ use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
 use zeroize::Zeroizing;
 
 use crate::error::CredentialsProblem;
-use crate::protocol::binary::{Command, PRIORITY_IMMEDIATE, PRIORITY_POWER_SAVING};
+use crate::protocol::binary::Command;
+use crate::protocol::check_priority;
+pub use crate::sender::notification::SendOptions;
 use crate::transport::endpoint::Protocol;
 use crate::Error;
 
-/// Connection options of `new ApnsConnection()`, in the contract's order, then
-/// ours. The first six are also `feedback()`'s.
-pub const CONNECT_OPTIONS: &[&str] = &[
-    "local_cert",
-    "local_pk",
-    "passphrase",
-    "cafile",
-    "peer_name",
-    "timeout",
-    "auth_key",
-    "key_id",
-    "team_id",
-    "topic",
-    "persistent",
-    "grace",
-    "window",
-    "max_streams",
-    "connections",
-];
-
-/// Options of `ApnsConnection::feedback()`: the first six connection options,
-/// the TLS ones and the timeout.
-pub const FEEDBACK_OPTIONS: &[&str] = match CONNECT_OPTIONS.split_at_checked(6) {
-    Some((feedback, _)) => feedback,
-    None => &[],
-};
-
-/// Connection options that only the HTTP/2 API uses.
-const HTTP2_CONNECT_OPTIONS: &[&str] = &[
-    "auth_key",
-    "key_id",
-    "team_id",
-    "topic",
-    "max_streams",
-    "connections",
-];
-
-/// Per-notification options of `sendMany()`: those of `send()`, then `progress`.
-pub const SEND_MANY_OPTIONS: &[&str] = &[
-    "identifier",
-    "expiry",
-    "priority",
-    "command",
-    "topic",
-    "push_type",
-    "collapse_id",
-    "apns_id",
-    "progress",
-];
-
-/// Per-notification options of `send()` and `pack()`: those of `sendMany()`
-/// but its last, `progress`.
-pub const SEND_OPTIONS: &[&str] = match SEND_MANY_OPTIONS.split_last() {
-    Some((_, send)) => send,
-    None => &[],
-};
-
-/// Per-notification options that only the HTTP/2 API uses.
-const HTTP2_SEND_OPTIONS: &[&str] = &["topic", "push_type", "collapse_id", "apns_id"];
+pub use crate::option_names::{CONNECT_OPTIONS, FEEDBACK_OPTIONS, SEND_MANY_OPTIONS, SEND_OPTIONS};
+use crate::option_names::{HTTP2_CONNECT_OPTIONS, HTTP2_SEND_OPTIONS};
 
 /// Default for `timeout`, in seconds.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -211,43 +159,6 @@ impl ConnectOptions {
     }
 }
 
-/// Validated per-notification options.
-#[derive(Debug, Clone)]
-pub struct SendOptions {
-    pub command: Command,
-    pub identifier: Option<u32>,
-    pub expiry: u32,
-    /// `None`: the protocol's default (10; 5 for HTTP/2 `background` pushes).
-    pub priority: Option<u8>,
-    /// HTTP/2 only: `apns-topic`, `apns-push-type`, `apns-collapse-id`, `apns-id`.
-    pub topic: Option<String>,
-    pub push_type: Option<String>,
-    pub collapse_id: Option<String>,
-    pub apns_id: Option<String>,
-}
-
-impl Default for SendOptions {
-    fn default() -> Self {
-        SendOptions {
-            command: Command::Framed,
-            identifier: None,
-            expiry: 0,
-            priority: None,
-            topic: None,
-            push_type: None,
-            collapse_id: None,
-            apns_id: None,
-        }
-    }
-}
-
-impl SendOptions {
-    /// The priority a binary frame carries.
-    pub fn binary_priority(&self) -> u8 {
-        self.priority.unwrap_or(PRIORITY_IMMEDIATE)
-    }
-}
-
 impl SendOptions {
     /// Reads `$options` of `send`, `pack` or `sendMany` for a connection speaking
     /// `protocol`. Returns the options and, for `sendMany`, the `progress` callable.
@@ -288,14 +199,7 @@ impl SendOptions {
                         "an int (10 or 5)",
                         invalid,
                     )?;
-                    o.priority = match u8::try_from(p) {
-                        Ok(p @ (PRIORITY_IMMEDIATE | PRIORITY_POWER_SAVING)) => Some(p),
-                        _ => {
-                            return Err(Error::InvalidOption(format!(
-                                "priority must be 10 (immediately) or 5 (power-saving), got {p}"
-                            )))
-                        }
-                    };
+                    o.priority = Some(check_priority(p).map_err(Error::InvalidOption)?);
                 }
                 "command" => {
                     let c = int(

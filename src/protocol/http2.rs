@@ -203,6 +203,9 @@ fn device_path(device_token: &[u8]) -> Result<String> {
 /// when the caller gave no `apns-id` (the sender passes a v4 UUID generator).
 ///
 /// `topic_required`: token auth needs a topic; certificate auth may omit it.
+/// (The engine keeps a [`PayloadCache`] and calls [`build_cached`]; this is
+/// the tests' shorthand.)
+#[cfg(test)]
 pub fn build(
     device_token: &[u8],
     payload: &[u8],
@@ -246,12 +249,7 @@ pub fn build_cached(
                 "priority 10 is not allowed with push_type background (APNs requires 5)".into(),
             ))
         }
-        (Some(p @ (5 | 10)), _) => p,
-        (Some(p), _) => {
-            return Err(Error::InvalidOption(format!(
-                "priority must be 10 (immediately) or 5 (power-saving), not {p}"
-            )))
-        }
+        (Some(p), _) => super::check_priority(i64::from(p)).map_err(Error::InvalidOption)?,
     };
     let topic = match opts.topic.or(default_topic).map(str::trim) {
         Some("") | None if topic_required => {
@@ -469,23 +467,6 @@ pub fn classify(status: u16, reason: &str) -> Disposition {
         403 if reason == "ExpiredProviderToken" => Disposition::RefreshTokenAndRetry,
         429 | 500..=599 => Disposition::Retry,
         _ => Disposition::Permanent,
-    }
-}
-
-/// A hint added to some reasons' messages, for people reading failures.
-pub fn hint(reason: &str) -> Option<&'static str> {
-    match reason {
-        "BadDeviceToken" => Some(
-            "the token is not valid for this environment: a development (sandbox) token \
-             sent to production, or the reverse, looks like this",
-        ),
-        "BadEnvironmentKeyInToken" | "BadCertificateEnvironment" => {
-            Some("the credentials are for the other environment (sandbox or production)")
-        }
-        "TooManyProviderTokenUpdates" => {
-            Some("provider tokens refreshed too often (share one per key, refresh every 20–60 min)")
-        }
-        _ => None,
     }
 }
 

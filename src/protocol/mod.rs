@@ -27,3 +27,33 @@ pub enum Parsed<T> {
     /// The input is a valid beginning but more bytes are needed.
     Partial,
 }
+
+/// The one check of a priority, on both protocols: 10 (immediately) or 5
+/// (power-saving). `Err` is the message, for the caller's error kind.
+pub fn check_priority(priority: i64) -> Result<u8, String> {
+    match u8::try_from(priority) {
+        Ok(p @ (binary::PRIORITY_IMMEDIATE | binary::PRIORITY_POWER_SAVING)) => Ok(p),
+        _ => Err(format!(
+            "priority must be 10 (immediately) or 5 (power-saving), got {priority}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priority_is_10_or_5_with_one_wording() {
+        assert_eq!(check_priority(10), Ok(10));
+        assert_eq!(check_priority(5), Ok(5));
+        for bad in [0, 1, 7, 11, 266, -5, i64::MAX] {
+            assert_eq!(
+                check_priority(bad),
+                Err(format!(
+                    "priority must be 10 (immediately) or 5 (power-saving), got {bad}"
+                ))
+            );
+        }
+    }
+}

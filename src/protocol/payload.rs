@@ -52,6 +52,17 @@ impl LastValid {
         self.last = Some((shared.clone(), limit));
         Ok(shared)
     }
+
+    /// [`LastValid::check`] without handing out the bytes: a comparison, no
+    /// copy, when `payload` is the last valid one (a batch's every token).
+    pub fn accept(&mut self, payload: &[u8], limit: usize) -> Result<()> {
+        if let Some((last, checked)) = &self.last {
+            if *checked == limit && last.as_ref() == payload {
+                return Ok(());
+            }
+        }
+        self.check(payload, limit).map(drop)
+    }
 }
 
 #[cfg(test)]
@@ -75,6 +86,18 @@ mod tests {
         assert!(last.check(b"", 2048).is_err());
         // The same payload under a smaller limit is checked again.
         assert!(last.check(b"{\"a\":1}", 4).is_err());
+    }
+
+    #[test]
+    fn accept_checks_like_check_without_the_bytes() {
+        let mut last = LastValid::default();
+        last.accept(b"{\"a\":1}", 2048).unwrap();
+        last.accept(b"{\"a\":1}", 2048).unwrap();
+        assert!(last.accept(b"[1]", 2048).is_err());
+        // The last valid one is still remembered, and a new valid one replaces it.
+        last.accept(b"{\"a\":1}", 2048).unwrap();
+        last.accept(b"{\"b\":2}", 2048).unwrap();
+        assert!(last.accept(b"{\"b\":2}", 4).is_err());
     }
 
     #[test]

@@ -34,6 +34,9 @@ use std::collections::VecDeque;
 use std::io;
 use std::time::{Duration, Instant};
 
+use super::backoff::RECONNECT;
+use super::failure::not_delivered;
+use super::identifiers::Identifiers;
 use super::window::{Outcome, Window};
 use super::{Failure, Stats};
 use crate::error::{Error, Result, TimeoutError, Unfinished};
@@ -60,9 +63,6 @@ pub const MAX_SEGMENT: usize = 256;
 const CALM_SEGMENTS: u32 = 8;
 /// Error responses kept for `take_error_response`.
 const MAX_RESPONSES: usize = 1000;
-/// Reconnect back-off: first delay and ceiling.
-const BACKOFF_FIRST: Duration = Duration::from_millis(50);
-const BACKOFF_MAX: Duration = Duration::from_secs(2);
 
 pub use super::STATUS_NOT_DELIVERED;
 
@@ -116,8 +116,11 @@ pub struct Sender<C: Connector> {
     options: Options,
     link: Option<C::Link>,
     window: Window,
-    /// The next default identifier handed to callers.
-    next_identifier: u32,
+    /// The default identifiers handed to callers.
+    identifiers: Identifiers,
+    /// The last payload that passed validation (see [`Engine`](super::engine::Engine)'s
+    /// `send`): a batch of one payload validates its JSON once.
+    payloads: crate::protocol::payload::LastValid,
     /// Bytes read from the gateway not yet parsed.
     inbox: Vec<u8>,
     failures: Vec<Failure>,
@@ -152,7 +155,8 @@ impl<C: Connector> Sender<C> {
             options,
             link: Some(link),
             window: Window::new(),
-            next_identifier: 1,
+            identifiers: Identifiers::default(),
+            payloads: crate::protocol::payload::LastValid::default(),
             inbox: Vec::new(),
             failures: Vec::new(),
             responses: VecDeque::new(),
@@ -176,10 +180,7 @@ impl<C: Connector> Sender<C> {
     /// returns its identifier.
     pub fn send(&mut self, n: &Outgoing<'_>) -> Result<u32> {
         self.check_open()?;
-        let identifier = match n.identifier {
-            Some(id) => id,
-            None => self.next_default_identifier(),
-        };
+        let identifier = self.identifiers.or_next(n.identifier);
         let frame = Frame {
             command: n.command,
             token: Some(n.token),
@@ -200,7 +201,7 @@ impl<C: Connector> Sender<C> {
         let frames = binary::parse_frames(bytes)?;
         for frame in &frames {
             let identifier = if frame.command == Command::Simple {
-                self.next_default_identifier()
+                self.identifiers.next_default()
             } else {
                 frame.identifier
             };
@@ -306,12 +307,6 @@ impl<C: Connector> Sender<C> {
 
     fn check_open(&self) -> Result<()> {
         super::check_open(self.closed)
-    }
-
-    fn next_default_identifier(&mut self) -> u32 {
-        let id = self.next_identifier;
-        self.next_identifier = self.next_identifier.wrapping_add(1);
-        id
     }
 
     fn enqueue(&mut self, frame: &Frame<'_>, identifier: u32) -> Result<()> {
@@ -568,14 +563,12 @@ impl<C: Connector> Sender<C> {
                     _ => String::new(),
                 };
                 self.stats.failed += 1;
-                self.failures.push(Failure {
-                    identifier: user_id,
+                self.failures.push(Failure::refused(
+                    user_id,
                     token,
-                    status: u32::from(response.status),
-                    reason: binary::status_reason(response.status).to_string(),
-                    apns_id: None,
-                    timestamp: None,
-                });
+                    u32::from(response.status),
+                    binary::status_reason(response.status).to_string(),
+                ));
                 self.progress();
             }
             Outcome::Delivered { user_id } => {
@@ -655,9 +648,7 @@ impl<C: Connector> Sender<C> {
                 return Err(self.give_up());
             }
             if self.failures_in_row > 0 {
-                let delay = BACKOFF_FIRST
-                    .saturating_mul(1 << self.failures_in_row.min(10).saturating_sub(1))
-                    .min(BACKOFF_MAX);
+                let delay = RECONNECT.delay(self.failures_in_row);
                 let wake = (now + delay).min(give_up_at);
                 let wake = deadline.map_or(wake, |d| d.min(wake));
                 std::thread::sleep(wake.saturating_duration_since(now));
@@ -700,36 +691,28 @@ impl<C: Connector> Sender<C> {
     /// Reports every unsettled notification as a failure and says why.
     fn give_up(&mut self) -> Error {
         let count = self.give_up_quietly("the gateway could not be reached");
-        self.retry_at = Some(Instant::now() + BACKOFF_MAX);
-        Error::Undelivered(format!(
-            "gave up on {} after {} s without progress: {}; {count} notification(s) not confirmed are listed in failures() with status {STATUS_NOT_DELIVERED}",
-            self.connector.describe(),
-            self.options.timeout.as_secs_f64(),
-            self.last_cause
-        ))
+        self.retry_at = Some(Instant::now() + RECONNECT.max);
+        super::give_up::gave_up(
+            &self.connector.describe(),
+            self.options.timeout,
+            &self.last_cause,
+            count,
+            "confirmed",
+        )
     }
 
     fn give_up_quietly(&mut self, why: &str) -> usize {
         let pending = self.window.drain_notifications();
         let count = pending.len();
+        let reason = not_delivered(why, &self.last_cause);
         for (identifier, frame) in pending {
             let token = match binary::parse_frame(&frame) {
                 Ok(Parsed::Complete(f, _)) => token::to_hex(f.token.unwrap_or_default()),
                 _ => String::new(),
             };
             self.stats.failed += 1;
-            self.failures.push(Failure {
-                identifier,
-                token,
-                status: STATUS_NOT_DELIVERED,
-                reason: if self.last_cause.is_empty() {
-                    format!("Not delivered: {why}")
-                } else {
-                    format!("Not delivered: {why} ({})", self.last_cause)
-                },
-                apns_id: None,
-                timestamp: None,
-            });
+            self.failures
+                .push(Failure::not_delivered(identifier, token, reason.clone()));
         }
         self.segment = None;
         self.stalled_since = None;
@@ -748,5 +731,6 @@ fn describe_io(e: &io::Error) -> String {
     format!("the connection failed: {e}")
 }
 
+mod as_engine;
 #[cfg(test)]
 mod tests;

@@ -49,6 +49,7 @@
 //!   (status [`STATUS_NOT_DELIVERED`]), never dropped.
 
 mod answers;
+mod as_engine;
 pub mod dial;
 mod failure;
 mod heads;
@@ -76,6 +77,8 @@ use self::heads::{ApnsIds, Heads};
 use self::items::Ring;
 pub use self::pool::ConnStats;
 use self::pool::{Route, Slot, Target};
+use super::backoff::RECONNECT;
+use super::identifiers::Identifiers;
 use super::{Failure, Stats};
 use crate::error::{Error, Result};
 use crate::protocol::http2::{self as wire, PayloadCache, Request, SendOptions};
@@ -98,12 +101,6 @@ const PUMP_INTERVAL: Duration = Duration::from_millis(2);
 /// A notification whose stream fails this many times (resets, dropped
 /// connections, GOAWAYs) is reported as not delivered.
 const MAX_TRANSPORT_ERRORS: u32 = 10;
-/// Retry back-off after 429/5xx: first delay and ceiling.
-const RETRY_FIRST: Duration = Duration::from_millis(100);
-const RETRY_MAX: Duration = Duration::from_secs(5);
-/// Reconnect back-off: first delay and ceiling.
-const BACKOFF_FIRST: Duration = Duration::from_millis(50);
-const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// `flush` looks at the connections at least this often while it waits.
 const POLL_TICK: Duration = Duration::from_millis(50);
 
@@ -235,7 +232,7 @@ pub struct Http2Sender {
     /// engine itself: a tokio task per stream (spawn, join set, scheduling)
     /// was a fifth of the CPU time per notification.
     streams: FuturesUnordered<pool::Exchange>,
-    next_identifier: u32,
+    identifiers: Identifiers,
     failures: Vec<Failure>,
     stats: Stats,
     closed: bool,
@@ -247,7 +244,6 @@ pub struct Http2Sender {
     unpumped: usize,
     /// The clock as of the current step (see [`Http2Sender::pump`]).
     now: Instant,
-    last_apns_id: String,
     /// The last valid payload, checked once and shared by the requests carrying it.
     payloads: PayloadCache,
     /// Random bytes for `apns-id`s.
@@ -338,7 +334,7 @@ impl Http2Sender {
             queue: VecDeque::new(),
             delayed: Vec::new(),
             streams: FuturesUnordered::new(),
-            next_identifier: 1,
+            identifiers: Identifiers::default(),
             failures: Vec::new(),
             stats: Stats::default(),
             closed: false,
@@ -347,7 +343,6 @@ impl Http2Sender {
             last_pump: None,
             unpumped: 0,
             now: Instant::now(),
-            last_apns_id: String::new(),
             payloads: PayloadCache::default(),
             ids: ApnsIds::default(),
             heads,
@@ -377,18 +372,10 @@ impl Http2Sender {
             || ids.next(),
             &mut self.payloads,
         )?;
-        let identifier = match n.identifier {
-            Some(id) => id,
-            None => {
-                let id = self.next_identifier;
-                self.next_identifier = self.next_identifier.wrapping_add(1);
-                id
-            }
-        };
+        let identifier = self.identifiers.or_next(n.identifier);
         if self.items.is_empty() {
             self.last_progress = Instant::now();
         }
-        self.last_apns_id.clone_from(&request.apns_id);
         let key = self.items.push(Item {
             identifier,
             request,
@@ -438,11 +425,6 @@ impl Http2Sender {
         Ok(())
     }
 
-    /// The `apns-id` of the notification last queued by [`Http2Sender::send`].
-    pub fn last_apns_id(&self) -> &str {
-        &self.last_apns_id
-    }
-
     /// Waits until every notification sent so far is answered (retrying as the
     /// rules say) and returns the failures collected since the last call. With
     /// `timeout`, gives up waiting after it (the notifications stay queued and
@@ -459,11 +441,6 @@ impl Http2Sender {
     /// Failures collected so far, cleared.
     pub fn take_failures(&mut self) -> Vec<Failure> {
         std::mem::take(&mut self.failures)
-    }
-
-    /// Notifications sent and not yet settled.
-    pub fn pending(&self) -> usize {
-        self.items.len()
     }
 
     pub fn stats(&self) -> Stats {
@@ -661,13 +638,13 @@ impl Http2Sender {
             };
         }
         let count = self.give_up_quietly("the server did not answer");
-        Err(Error::Undelivered(format!(
-            "gave up on {} after {} s without progress: {}; {count} notification(s) not \
-             answered are listed in failures() with status {STATUS_NOT_DELIVERED}",
-            self.target.endpoint.describe(),
-            self.options.timeout.as_secs_f64(),
-            self.last_cause
-        )))
+        Err(super::give_up::gave_up(
+            &self.target.endpoint.describe(),
+            self.options.timeout,
+            &self.last_cause,
+            count,
+            "answered",
+        ))
     }
 
     /// Forgets connections that ended; PINGs one that has been idle for
@@ -778,10 +755,8 @@ impl Http2Sender {
                 Err(e) => {
                     self.last_cause = e.to_string();
                     slot.conn = None;
-                    let delay = BACKOFF_FIRST
-                        .saturating_mul(1 << slot.connect_failures.min(10))
-                        .min(BACKOFF_MAX);
                     slot.connect_failures += 1;
+                    let delay = RECONNECT.delay(slot.connect_failures);
                     slot.next_connect_at = Some(Instant::now() + delay);
                 }
             }

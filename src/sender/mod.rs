@@ -6,13 +6,30 @@
 //! - [`http2`]: the HTTP/2 engine: streams in flight, retries, GOAWAY, token auth.
 //! - [`feedback`]: reading the feedback service to its end.
 //!
-//! Shared by both engines: [`Failure`] (one entry of PHP's `failures()`) and
-//! [`Stats`] (PHP's `stats()`). The rest of their policy (deadlines, back-off,
-//! giving up) is still each engine's own; see `ARCHITECTURE.md`.
+//! Shared by both engines (one place each):
+//! - [`engine`]: the one trait both implement, which `ApnsConnection` calls;
+//! - [`notification`]: the protocol-neutral notification and its options,
+//!   the one priority check;
+//! - [`reject`]: what a bad token becomes (an error, or a failure entry in
+//!   `sendMany`: Apple's binary status or HTTP/2's 400 BadDeviceToken);
+//! - [`identifiers`]: the default identifier sequence, `sendMany`'s numbering;
+//! - [`backoff`]: the reconnect and retry back-off;
+//! - [`failure`] and [`give_up`]: failure entries and the give-up message;
+//! - here: [`Failure`] (one entry of PHP's `failures()`), [`Stats`] (PHP's
+//!   `stats()`), and the `close()`/closed messages.
+//!
+//! See `ARCHITECTURE.md` for where each decision lives.
 
+pub mod backoff;
 pub mod binary;
+pub mod engine;
+pub mod failure;
 pub mod feedback;
+pub mod give_up;
 pub mod http2;
+pub mod identifiers;
+pub mod notification;
+pub mod reject;
 pub mod window;
 
 /// The status of a notification that could not be delivered at all (the gateway

@@ -11,6 +11,8 @@ use super::*;
 use crate::protocol::binary::check;
 use crate::transport::failure::classify;
 
+mod engine;
+
 /// What the scripted gateway does.
 #[derive(Default, Clone)]
 struct Script {

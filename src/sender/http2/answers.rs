@@ -10,11 +10,11 @@ use futures_util::{FutureExt, StreamExt};
 use h2::Reason;
 
 use super::pool::{self, Done};
-use super::{
-    unix_now, Auth, Http2Sender, MAX_TRANSPORT_ERRORS, RETRY_FIRST, RETRY_MAX, STATUS_NOT_DELIVERED,
-};
+use super::{unix_now, Auth, Http2Sender, MAX_TRANSPORT_ERRORS, STATUS_NOT_DELIVERED};
 use crate::protocol::http2::{Disposition, Response};
 use crate::protocol::jwt::TokenCache;
+use crate::sender::backoff::RETRY;
+use crate::sender::failure::not_delivered;
 use crate::sender::Failure;
 
 impl Http2Sender {
@@ -94,10 +94,7 @@ impl Http2Sender {
                 if item.retries > self.options.max_retries {
                     self.fail(key, response);
                 } else {
-                    let delay = RETRY_FIRST
-                        .saturating_mul(1 << (item.retries - 1).min(10))
-                        .min(RETRY_MAX)
-                        .min(self.options.timeout / 2);
+                    let delay = RETRY.delay(item.retries).min(self.options.timeout / 2);
                     self.delayed.push((Instant::now() + delay, key));
                 }
             }
@@ -173,11 +170,7 @@ impl Http2Sender {
     pub(super) fn give_up_quietly(&mut self, why: &str) -> usize {
         let keys = self.items.keys();
         let count = keys.len();
-        let reason = if self.last_cause.is_empty() {
-            format!("Not delivered: {why}")
-        } else {
-            format!("Not delivered: {why} ({})", self.last_cause)
-        };
+        let reason = not_delivered(why, &self.last_cause);
         for key in keys {
             self.fail(
                 key,
