@@ -1,7 +1,7 @@
 //! What an HTTP/2 gateway answers, as the client reads it: `Response::parse` on a
 //! status and a body (Apple's `{"reason":…,"timestamp":…}`, or anything else a
 //! proxy or a broken server sends), its `disposition()` (what the sender does
-//! next), `classify` and `hint` on the reason, and `parse_apns_id` on header text
+//! next), `classify` on the reason, and `parse_apns_id` on header text
 //! (checked against the uuid crate). The sender reads nothing else from a
 //! response: no header (the `apns-id` of a failure is the request's own), and a
 //! GOAWAY is h2's error value, shown as h2 formats it.
@@ -12,7 +12,7 @@
 //! written in this layout by scripts/fuzz.
 #![no_main]
 
-use apns::protocol::http2::{classify, hint, parse_apns_id, Disposition, Response};
+use apns::protocol::http2::{classify, parse_apns_id, Disposition, Response};
 use libfuzzer_sys::fuzz_target;
 
 /// The longest reason `Response::parse` takes from a body that is not JSON.
@@ -58,9 +58,6 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(response.timestamp, None);
         }
     }
-    if let Some(h) = hint(&response.reason) {
-        assert!(!h.is_empty());
-    }
 
     // The reason of an ExpiredProviderToken is retried only with a 403.
     let text = String::from_utf8_lossy(body);
@@ -68,7 +65,6 @@ fuzz_target!(|data: &[u8]| {
     if by_text == Disposition::RefreshTokenAndRetry {
         assert_eq!((status, &*text), (403, "ExpiredProviderToken"));
     }
-    let _ = hint(&text);
 
     // The apns-id text.
     let id = String::from_utf8_lossy(id);
