@@ -413,7 +413,7 @@ impl<C: Connector> Sender<C> {
                 return Ok(true);
             }
             let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
+            if super::deadline::passed(deadline, now) {
                 return Ok(false);
             }
             if self.link.is_none() {
@@ -652,7 +652,7 @@ impl<C: Connector> Sender<C> {
                 let wake = (now + delay).min(give_up_at);
                 let wake = deadline.map_or(wake, |d| d.min(wake));
                 std::thread::sleep(wake.saturating_duration_since(now));
-                if deadline.is_some_and(|d| Instant::now() >= d) {
+                if super::deadline::passed(deadline, Instant::now()) {
                     return Ok(());
                 }
                 if Instant::now() >= give_up_at {
@@ -663,9 +663,12 @@ impl<C: Connector> Sender<C> {
             }
             // A timed flush bounds the connect too; an attempt its deadline cut
             // short says nothing about the gateway and is not counted.
-            let connect_by =
-                (Instant::now() + self.options.timeout).min(give_up_at.max(Instant::now()));
-            let connect_by = deadline.map_or(connect_by, |d| d.min(connect_by));
+            let connect_by = super::deadline::attempt_by(
+                Instant::now(),
+                self.options.timeout,
+                Some(give_up_at),
+                deadline,
+            );
             match self.connector.connect(connect_by) {
                 Ok(link) => {
                     self.link = Some(link);
@@ -679,7 +682,7 @@ impl<C: Connector> Sender<C> {
                     self.last_cause = e.to_string();
                     return Err(self.give_up());
                 }
-                Err(_) if deadline.is_some_and(|d| Instant::now() >= d) => return Ok(()),
+                Err(_) if super::deadline::passed(deadline, Instant::now()) => return Ok(()),
                 Err(e) => {
                     self.last_cause = e.to_string();
                     self.failures_in_row += 1;

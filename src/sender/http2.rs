@@ -239,6 +239,9 @@ pub struct Http2Sender {
     /// The last response of any kind (or the moment work arrived at an idle engine).
     last_progress: Instant,
     last_cause: String,
+    /// The deadline of the call running now (a timed `flush`, `close`): it
+    /// bounds connecting and PINGs too ([`super::deadline`]).
+    call_deadline: Option<Instant>,
     last_pump: Option<Instant>,
     /// Requests `send` queued since the last pump.
     unpumped: usize,
@@ -340,6 +343,7 @@ impl Http2Sender {
             closed: false,
             last_progress: Instant::now(),
             last_cause: String::new(),
+            call_deadline: None,
             last_pump: None,
             unpumped: 0,
             now: Instant::now(),
@@ -511,9 +515,16 @@ impl Http2Sender {
     async fn open(&mut self) -> Result<pool::Conn> {
         self.generation += 1;
         let confirmed = self.token_confirmed || matches!(self.auth, Auth::Certificate);
+        let by = super::deadline::attempt_by(
+            Instant::now(),
+            self.options.timeout,
+            None,
+            self.call_deadline,
+        );
         pool::open(
             &self.target,
             self.options.timeout,
+            by,
             self.generation,
             confirmed,
         )
@@ -573,6 +584,14 @@ impl Http2Sender {
     /// the rest stays queued, and a timed `flush` is not an error for its own
     /// deadline).
     async fn settle(&mut self, until: Until, deadline: Option<Instant>) -> Result<bool> {
+        let outer = std::mem::replace(&mut self.call_deadline, deadline);
+        let settled = self.settle_within(until, deadline).await;
+        self.call_deadline = outer;
+        settled
+    }
+
+    /// [`Self::settle`]'s loop, with `deadline` as the call's deadline.
+    async fn settle_within(&mut self, until: Until, deadline: Option<Instant>) -> Result<bool> {
         loop {
             self.pump(false).await?;
             let reached = match until {
@@ -583,7 +602,7 @@ impl Http2Sender {
                 return Ok(true);
             }
             let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
+            if super::deadline::passed(deadline, now) {
                 return Ok(false);
             }
             let mut wake = self.last_progress + self.options.timeout;
@@ -652,6 +671,7 @@ impl Http2Sender {
     async fn check_idle(&mut self) {
         let timeout = self.options.timeout;
         let idle_ping = self.options.idle_ping;
+        let call_deadline = self.call_deadline;
         for slot in &mut self.slots {
             let Some(conn) = slot.conn.as_mut() else {
                 continue;
@@ -674,13 +694,19 @@ impl Http2Sender {
             if conn.in_flight > 0 || conn.draining || conn.last_used.elapsed() < idle_ping {
                 continue;
             }
+            let by = super::deadline::attempt_by(Instant::now(), timeout, None, call_deadline);
             let alive = match conn.ping.as_mut() {
                 Some(p) => matches!(
-                    tokio::time::timeout(timeout, p.ping(Ping::opaque())).await,
+                    tokio::time::timeout_at(by.into(), p.ping(Ping::opaque())).await,
                     Ok(Ok(_))
                 ),
                 None => true,
             };
+            if !alive && super::deadline::passed(call_deadline, Instant::now()) {
+                // The call's deadline cut the PING short: that says nothing
+                // about the connection; the next call PINGs it again.
+                continue;
+            }
             if alive {
                 conn.last_used = Instant::now();
             } else {
@@ -726,13 +752,16 @@ impl Http2Sender {
         }
         let confirmed = self.token_confirmed || matches!(self.auth, Auth::Certificate);
         let timeout = self.options.timeout;
+        let by = super::deadline::attempt_by(now, timeout, None, self.call_deadline);
         let target = &self.target;
         let opened = futures_util::future::join_all(
             wanted
                 .iter()
-                .map(|&(_, generation)| pool::open(target, timeout, generation, confirmed)),
+                .map(|&(_, generation)| pool::open(target, timeout, by, generation, confirmed)),
         )
         .await;
+        // Attempts the call's deadline cut short say nothing about the gateway.
+        let cut_short = super::deadline::passed(self.call_deadline, Instant::now());
         let mut refused = None;
         for ((index, _), opened) in wanted.into_iter().zip(opened) {
             let Some(slot) = self.slots.get_mut(index) else {
@@ -752,6 +781,7 @@ impl Http2Sender {
                     slot.connect_failures = 0;
                 }
                 Err(e) if e.is_fatal() => refused = Some(e),
+                Err(Error::Timeout(_)) if cut_short => slot.conn = None,
                 Err(e) => {
                     self.last_cause = e.to_string();
                     slot.conn = None;

@@ -14,6 +14,8 @@
 //!   `sendMany`: Apple's binary status or HTTP/2's 400 BadDeviceToken);
 //! - [`identifiers`]: the default identifier sequence, `sendMany`'s numbering;
 //! - [`backoff`]: the reconnect and retry back-off;
+//! - [`deadline`]: how a call's own deadline (a timed `flush`) and `timeout`
+//!   bound each connection attempt and wait;
 //! - [`failure`] and [`give_up`]: failure entries and the give-up message;
 //! - here: [`Failure`] (one entry of PHP's `failures()`), [`Stats`] (PHP's
 //!   `stats()`), and the `close()`/closed messages.
@@ -22,6 +24,7 @@
 
 pub mod backoff;
 pub mod binary;
+pub mod deadline;
 pub mod engine;
 pub mod failure;
 pub mod feedback;

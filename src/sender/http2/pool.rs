@@ -142,14 +142,17 @@ pub(super) struct Target {
 /// client certificate, or a server that is not HTTP/2, is reported here, and
 /// the server's SETTINGS are known). Its driver runs as a task of the current
 /// runtime and records in the returned state when and why the connection ended.
+/// `by` bounds the whole of it (`timeout` from now, or less within a timed
+/// `flush`, see [`crate::sender::deadline`]); `timeout` is what messages name.
 pub(super) async fn open(
     target: &Target,
     timeout: std::time::Duration,
+    by: Instant,
     generation: u64,
     confirmed: bool,
 ) -> Result<Conn> {
     let peer = target.endpoint.describe();
-    let deadline = tokio::time::Instant::now() + timeout;
+    let deadline = tokio::time::Instant::from_std(by);
     let within = |what: Unfinished| {
         Error::Timeout(TimeoutError {
             peer: peer.clone(),

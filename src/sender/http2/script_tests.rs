@@ -503,3 +503,119 @@ fn an_outage_ends_in_status_255_with_the_connect_error_after_the_timeout() {
     script.join().unwrap();
     assert_eq!(seen(&log).len(), N);
 }
+
+/// The outage test's dialer: the first dial is the script's pipe; later ones
+/// fail (as a gateway that does not answer) at the deadline they are given,
+/// noting it, until `online`; then the script's pipes again.
+struct OutageDial {
+    pipe: PipeDial,
+    dials: std::sync::atomic::AtomicUsize,
+    state: Arc<OutageState>,
+}
+
+#[derive(Default)]
+struct OutageState {
+    online: std::sync::atomic::AtomicBool,
+    deadlines: std::sync::Mutex<Vec<Instant>>,
+}
+
+impl Dial for OutageDial {
+    fn dial(
+        &self,
+        peer: &str,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+    ) -> dial::Dialing<'_> {
+        use std::sync::atomic::Ordering;
+        let first = self.dials.fetch_add(1, Ordering::SeqCst) == 0;
+        if first || self.state.online.load(Ordering::SeqCst) {
+            return self.pipe.dial(peer, deadline, timeout);
+        }
+        self.state
+            .deadlines
+            .lock()
+            .unwrap()
+            .push(deadline.into_std());
+        let peer = peer.to_string();
+        Box::pin(async move {
+            // Never past a few seconds, so that a dial given the whole
+            // `timeout` fails the assertion below instead of hanging the test.
+            let cap = tokio::time::Instant::now() + Duration::from_secs(3);
+            tokio::time::sleep_until(deadline.min(cap)).await;
+            Err(Error::Timeout(crate::error::TimeoutError {
+                peer,
+                after: timeout,
+                what: crate::error::Unfinished::Http2Connect,
+            }))
+        })
+    }
+}
+
+#[test]
+fn a_timed_flush_bounds_reconnecting_and_loses_nothing() {
+    const N: usize = 3;
+    let (drop_now, dropped) = tokio::sync::oneshot::channel::<()>();
+    let (pipe, log, script) = serve(move |mut server| async move {
+        let mut first = server.accept().await;
+        dropped.await.unwrap();
+        let unanswered = first.take(N).await;
+        first.drop_connection().await;
+        drop(unanswered);
+        let mut second = server.accept().await;
+        second.ok_until_closed().await;
+    });
+    let state = Arc::new(OutageState::default());
+    let dial = OutageDial {
+        pipe,
+        dials: Default::default(),
+        state: Arc::clone(&state),
+    };
+    let endpoint = Endpoint::parse("https://api.push.test").unwrap();
+    let options = Options {
+        timeout: Duration::from_secs(30),
+        ..Options::default()
+    };
+    let mut sender = Http2Sender::with_dialer(
+        endpoint,
+        Box::new(dial),
+        Auth::Certificate,
+        Some(TOPIC.into()),
+        options,
+    )
+    .unwrap();
+    send_all(&mut sender, N);
+    drop_now.send(()).unwrap();
+
+    // The gateway is gone: the timed flush returns at its own deadline with
+    // nothing reported, everything still queued.
+    let failures = sender.flush(Some(Duration::from_millis(200))).unwrap();
+    let returned_at = Instant::now();
+    assert_eq!(failures, []);
+    let stats = sender.stats();
+    assert_eq!(
+        (stats.pending, stats.failed, stats.connected),
+        (N as u64, 0, false)
+    );
+    // Every reconnect inside it was bounded by the flush's deadline, not by
+    // the 30 s `timeout`.
+    let deadlines = state.deadlines.lock().unwrap().clone();
+    assert!(!deadlines.is_empty(), "no reconnect was tried");
+    assert!(
+        deadlines.iter().all(|&d| d <= returned_at),
+        "{deadlines:?} vs {returned_at:?}"
+    );
+
+    // The gateway is back: the next flush delivers each notification once more.
+    state
+        .online
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(sender.flush(None).unwrap(), []);
+    let stats = sender.stats();
+    assert_eq!((stats.pending, stats.failed, stats.reconnects), (0, 0, 1));
+    drop(sender);
+    script.join().unwrap();
+    let seen = seen(&log);
+    let all: Vec<String> = (0..N).map(token).collect();
+    assert_eq!(tokens_on(&seen, 1), all);
+    assert_eq!(tokens_on(&seen, 2), all);
+}
