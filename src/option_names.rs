@@ -2,7 +2,12 @@
 //! declared once, with the calls it belongs to, in the order the stub
 //! documents them (the order "unknown option … (known: …)" lists them). The
 //! lists the PHP binding checks against are selected from here; a test
-//! compares them with `stubs/apns.stub.php`.
+//! compares them with `stubs/apns.stub.php`. Which protocol an option belongs
+//! to is decided here too ([`check_connect_option`], [`check_send_option`]),
+//! with the one message each.
+
+use crate::error::{Error, Result};
+use crate::transport::endpoint::Protocol;
 
 /// `new ApnsConnection()`.
 const NEW: u8 = 1;
@@ -94,9 +99,73 @@ pub const HTTP2_CONNECT_OPTIONS: &[&str] =
 pub const HTTP2_SEND_OPTIONS: &[&str] =
     &select::<{ count(SEND | HTTP2_ONLY, SEND) }>(SEND | HTTP2_ONLY, SEND);
 
+/// Refuses a connection option of `method` that the URL's protocol does not
+/// have: the HTTP/2 API's options with a binary gateway URL.
+pub fn check_connect_option(name: &str, protocol: Protocol, method: &str) -> Result<()> {
+    if protocol == Protocol::Binary && HTTP2_CONNECT_OPTIONS.contains(&name) {
+        return Err(Error::Config(format!(
+            "option '{name}' is for the HTTP/2 API (https://) only; {method} was given a binary gateway URL (ssl://)"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a per-notification option of `method` that the connection's
+/// protocol does not have: the HTTP/2 API's headers on the binary protocol,
+/// the binary frame's `command` over HTTP/2.
+pub fn check_send_option(name: &str, protocol: Protocol, method: &str) -> Result<()> {
+    if protocol == Protocol::Binary && HTTP2_SEND_OPTIONS.contains(&name) {
+        return Err(Error::InvalidOption(format!(
+            "option '{name}' is for the HTTP/2 API (https://) only; {method} uses the binary protocol"
+        )));
+    }
+    if protocol == Protocol::Http2 && name == "command" {
+        return Err(Error::InvalidOption(format!(
+            "option 'command' is for the binary protocol (ssl://) only; {method} uses the HTTP/2 API"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_option_is_checked_against_the_protocol() {
+        let new = "ApnsConnection::__construct";
+        assert_eq!(
+            check_connect_option("connections", Protocol::Binary, new)
+                .unwrap_err()
+                .to_string(),
+            "option 'connections' is for the HTTP/2 API (https://) only; \
+             ApnsConnection::__construct was given a binary gateway URL (ssl://)"
+        );
+        assert!(check_connect_option("connections", Protocol::Http2, new).is_ok());
+        assert!(check_connect_option("timeout", Protocol::Binary, new).is_ok());
+
+        let send = "ApnsConnection::send";
+        let err = check_send_option("topic", Protocol::Binary, send).unwrap_err();
+        assert!(matches!(err, Error::InvalidOption(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "option 'topic' is for the HTTP/2 API (https://) only; ApnsConnection::send uses \
+             the binary protocol"
+        );
+        assert_eq!(
+            check_send_option("command", Protocol::Http2, send)
+                .unwrap_err()
+                .to_string(),
+            "option 'command' is for the binary protocol (ssl://) only; ApnsConnection::send \
+             uses the HTTP/2 API"
+        );
+        for name in SEND_MANY_OPTIONS {
+            let binary = check_send_option(name, Protocol::Binary, send).is_ok();
+            let http2 = check_send_option(name, Protocol::Http2, send).is_ok();
+            assert_eq!(binary, !HTTP2_SEND_OPTIONS.contains(name), "{name}");
+            assert_eq!(http2, *name != "command", "{name}");
+        }
+    }
 
     const STUB: &str = include_str!("../stubs/apns.stub.php");
 

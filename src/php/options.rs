@@ -20,8 +20,8 @@ pub use crate::sender::notification::SendOptions;
 use crate::transport::endpoint::Protocol;
 use crate::Error;
 
+use crate::option_names::{check_connect_option, check_send_option};
 pub use crate::option_names::{CONNECT_OPTIONS, FEEDBACK_OPTIONS, SEND_MANY_OPTIONS, SEND_OPTIONS};
-use crate::option_names::{HTTP2_CONNECT_OPTIONS, HTTP2_SEND_OPTIONS};
 
 /// Default for `timeout`, in seconds.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -82,11 +82,7 @@ impl ConnectOptions {
             return Ok(o);
         };
         for (name, value) in entries(table, method, known, Error::Config)? {
-            if protocol == Protocol::Binary && HTTP2_CONNECT_OPTIONS.contains(&name.as_str()) {
-                return Err(Error::Config(format!(
-                    "option '{name}' is for the HTTP/2 API (https://) only; {method} was given a binary gateway URL (ssl://)"
-                )));
-            }
+            check_connect_option(&name, protocol, method)?;
             let config = |m: String| Error::Config(m);
             match name.as_str() {
                 "local_cert" => o.local_cert = Some(file(&name, value)?),
@@ -175,16 +171,7 @@ impl SendOptions {
         };
         let invalid = |m: String| Error::InvalidOption(m);
         for (name, value) in entries(table, method, known, Error::InvalidOption)? {
-            if protocol == Protocol::Binary && HTTP2_SEND_OPTIONS.contains(&name.as_str()) {
-                return Err(Error::InvalidOption(format!(
-                    "option '{name}' is for the HTTP/2 API (https://) only; {method} uses the binary protocol"
-                )));
-            }
-            if protocol == Protocol::Http2 && name == "command" {
-                return Err(Error::InvalidOption(format!(
-                    "option 'command' is for the binary protocol (ssl://) only; {method} uses the HTTP/2 API"
-                )));
-            }
+            check_send_option(&name, protocol, method)?;
             match name.as_str() {
                 "identifier" => {
                     o.identifier = Some(uint32(&name, value, "an int from 0 to 4294967295")?);
