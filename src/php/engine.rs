@@ -59,12 +59,12 @@ impl Engine {
                 let connector = TlsConnector::new(endpoint, tls, &[], options.timeout)?;
                 Ok(Engine::Binary(Sender::connect(
                     connector,
-                    binary_options(options),
+                    BinaryOptions::from(&tunables(options)),
                 )?))
             }
             Protocol::Http2 => {
                 let auth = auth(options)?;
-                let http2 = http2_options(options);
+                let http2 = Http2Options::from(&tunables(options));
                 Ok(Engine::Http2(Http2Sender::connect(
                     endpoint,
                     tls,
@@ -86,28 +86,17 @@ impl Engine {
 
     /// Hands a kept connection to a new owner (a later request) with its options.
     pub fn take_over(&mut self, options: &ConnectOptions) -> Result<()> {
-        self.deref_mut().hand_over(&Tunables {
-            timeout: options.timeout,
-            window: options.window,
-            max_streams: options.max_streams,
-            connections: options.connections,
-        })
+        self.deref_mut().hand_over(&tunables(options))
     }
 }
 
-fn http2_options(o: &ConnectOptions) -> Http2Options {
-    Http2Options {
-        timeout: o.timeout,
-        max_streams: o.max_streams,
-        connections: o.connections,
-        ..Http2Options::default()
-    }
-}
-
-fn binary_options(o: &ConnectOptions) -> BinaryOptions {
-    BinaryOptions {
+/// What of the connection options the engines take (each its protocol's part).
+fn tunables(o: &ConnectOptions) -> Tunables {
+    Tunables {
         timeout: o.timeout,
         window: o.window,
+        max_streams: o.max_streams,
+        connections: o.connections,
     }
 }
 

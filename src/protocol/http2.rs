@@ -199,12 +199,7 @@ fn device_path(device_token: &[u8]) -> Result<String> {
     Ok(path)
 }
 
-/// Validates one notification and builds its request. `new_apns_id` is called
-/// when the caller gave no `apns-id` (the sender passes a v4 UUID generator).
-///
-/// `topic_required`: token auth needs a topic; certificate auth may omit it.
-/// (The engine keeps a [`PayloadCache`] and calls [`build_cached`]; this is
-/// the tests' shorthand.)
+/// [`build_cached`] with a cache of its own: the tests' shorthand.
 #[cfg(test)]
 pub fn build(
     device_token: &[u8],
@@ -225,8 +220,13 @@ pub fn build(
     )
 }
 
-/// [`build`], with the payload check remembered in `payloads` (the sender keeps
-/// one for all its notifications).
+/// Validates one notification and builds its request. `new_apns_id` is called
+/// when the caller gave no `apns-id` (the sender passes a v4 UUID generator).
+///
+/// `topic_required`: token auth needs a topic; certificate auth may omit it.
+///
+/// The payload check is remembered in `payloads` (the sender keeps one
+/// [`PayloadCache`] for all its notifications).
 pub fn build_cached(
     device_token: &[u8],
     payload: &[u8],

@@ -12,7 +12,7 @@
 //!   segments each followed by a probe (see [`super::window`]) whose answer proves the
 //!   segment was processed. Segments start at [`MAX_SEGMENT`] notifications, halve
 //!   after every further drop and double after every confirmed one (up to
-//!   [`MAX_SEGMENT`]); after [`CALM_SEGMENTS`] confirmed segments in a row the engine
+//!   [`MAX_SEGMENT`]); after `CALM_SEGMENTS` confirmed segments in a row the engine
 //!   streams freely again. So a gateway that drops connections often still sees
 //!   progress, and at most one segment (≤ [`MAX_SEGMENT`]) is duplicated per drop.
 //! - **Settling** (`flush`, `close`): only by proof. A probe follows the last

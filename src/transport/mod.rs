@@ -13,8 +13,9 @@
 //! The binary engine ([`crate::sender::binary`]) and the feedback reader see only
 //! the [`Link`] and [`Connector`] traits, so their logic is tested against
 //! scripted links with no socket at all. The HTTP/2 engine
-//! ([`crate::sender::http2`]) takes [`tls::client_config`] and connects with
-//! tokio-rustls itself; it has no such seam yet (issue 16).
+//! ([`crate::sender::http2`]) takes [`tls::client_config`] and gets each
+//! connection's byte stream from its own seam, `sender/http2/dial.rs` (TCP and
+//! tokio-rustls for real, in-memory pipes in its scripted tests).
 
 use std::io;
 use std::time::Instant;

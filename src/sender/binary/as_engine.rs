@@ -101,12 +101,17 @@ impl<C: Connector> Engine for Sender<C> {
     }
 
     fn hand_over(&mut self, t: &Tunables) -> Result<()> {
-        Sender::hand_over(
-            self,
-            Options {
-                timeout: t.timeout,
-                window: t.window,
-            },
-        )
+        Sender::hand_over(self, Options::from(t))
+    }
+}
+
+/// The engine's options from the caller's tunables: the one conversion, for
+/// connecting and for a new owner alike.
+impl From<&Tunables> for Options {
+    fn from(t: &Tunables) -> Options {
+        Options {
+            timeout: t.timeout,
+            window: t.window,
+        }
     }
 }

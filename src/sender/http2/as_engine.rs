@@ -83,14 +83,19 @@ impl Engine for Http2Sender {
 
     fn hand_over(&mut self, t: &Tunables) -> Result<()> {
         drop(Http2Sender::take_failures(self));
-        Http2Sender::hand_over(
-            self,
-            Options {
-                timeout: t.timeout,
-                max_streams: t.max_streams,
-                connections: t.connections,
-                ..Options::default()
-            },
-        )
+        Http2Sender::hand_over(self, Options::from(t))
+    }
+}
+
+/// The engine's options from the caller's tunables (the rest at their defaults):
+/// the one conversion, for connecting and for a new owner alike.
+impl From<&Tunables> for Options {
+    fn from(t: &Tunables) -> Options {
+        Options {
+            timeout: t.timeout,
+            max_streams: t.max_streams,
+            connections: t.connections,
+            ..Options::default()
+        }
     }
 }

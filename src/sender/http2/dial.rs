@@ -4,7 +4,7 @@
 //! The engine ([`super::Http2Sender`]) asks its [`Dial`] for one byte stream per
 //! connection and does the rest itself on whatever it is given: the HTTP/2
 //! handshake, the PING that proves the peer answers, and everything after
-//! ([`super::pool::open`]). The real dialer, [`TlsDial`], connects over TCP and
+//! (`pool::open`). The real dialer, [`TlsDial`], connects over TCP and
 //! TLS with ALPN `h2` ([`super::Http2Sender::connect`] builds it); the
 //! engine's scripted tests (`script_tests.rs`, `script.rs`) hand in in-memory
 //! pipes served by a scripted `h2` server instead, through

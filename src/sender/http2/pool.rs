@@ -2,7 +2,7 @@
 //! knows about each (its own stream count, GOAWAY, back-off, counters), and the
 //! future of one stream.
 //!
-//! A pool is a fixed list of [`Slot`]s (the `connections` option): a slot holds
+//! A pool is a fixed list of `Slot`s (the `connections` option): a slot holds
 //! at most one live connection, is (re)connected on its own back-off, and a
 //! GOAWAY or a broken connection only drains its own slot, so the others carry
 //! on. Which requests go where is the engine's business
